@@ -1,0 +1,46 @@
+# hw2: `make` runs the main job, `make test` runs every test. Both set up .venv first.
+#
+# Variables: PYTHON3 (interpreter that creates the venv), GPU=1 (install
+# tensorflow[and-cuda] for a GPU VM), HW2_DATA_MIRROR (local data folder).
+
+PYTHON3 ?= python3
+VENV    := .venv
+PY      := $(VENV)/bin/python
+STAMP   := $(VENV)/.installed
+export PYTHON := $(abspath $(PY))
+export PYTHONPATH := $(CURDIR)
+
+.PHONY: all venv data test bench clean-logs
+.DEFAULT_GOAL := all
+
+all: evaluation_numpy.txt
+	@echo "make: evaluation logs up to date: $^"
+
+# The venv is (re)built when requirements.txt changes, not on every target.
+$(STAMP): requirements.txt
+	$(PYTHON3) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	if [ "$(GPU)" = "1" ]; then $(PY) -m pip install --quiet "tensorflow[and-cuda]==2.21.0"; fi
+	cp requirements.txt $@
+
+venv: $(STAMP)
+
+data: $(STAMP)
+	./get_dataset.sh
+
+# A log is written under a temporary name and renamed when the script is done;
+# a failing run leaves $@.failed to read and makes make fail.
+evaluation_%.txt: tests/hw2_test_%.py hw2_%.py hw2_utils.py $(STAMP) | data
+	$(PY) tests/hw2_test_$*.py > $@.part || { mv $@.part $@.failed; echo "make: tests failed, see $@.failed"; exit 1; }
+	mv $@.part $@
+	@rm -f $@.failed
+
+test: $(STAMP) data
+	$(PY) -m pytest
+
+bench: $(STAMP) data
+	$(PY) bench/bench_numpy.py
+
+clean-logs:
+	rm -f evaluation_*.txt evaluation_*.txt.failed

@@ -1,0 +1,99 @@
+"""hw2_utils: TensorFlow set-up, stable seeding, the log format of run_tests."""
+import os
+import subprocess
+import sys
+import unittest
+
+import pytest
+
+import hw2_utils
+
+ROOT = hw2_utils.ROOT
+
+
+def run_python(code, **env):
+    """Run `code` in a fresh interpreter at the project root; return its stdout."""
+    environment = {**os.environ, "PYTHONPATH": ROOT, **env}
+    environment.pop("TF_USE_LEGACY_KERAS", None)
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=environment,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_import_sets_keras2_and_graph_mode_in_fresh_process():
+    out = run_python("import hw2_numpy, os, tensorflow as tf\n"
+                     "print(os.environ['TF_USE_LEGACY_KERAS'], tf.keras.__name__, tf.executing_eagerly())\n"
+                     "print(type(tf.keras.layers.Dense(1)).__module__)")
+    flag, keras_module, eager = out.split("\n")[0].split()
+    assert flag == "1" and keras_module.startswith("tf_keras") and eager == "False"
+    assert out.split("\n")[1].startswith("tf_keras")
+
+
+def test_importing_tensorflow_first_with_keras3_is_refused():
+    environment = {**os.environ, "PYTHONPATH": ROOT}
+    environment.pop("TF_USE_LEGACY_KERAS", None)
+    result = subprocess.run([sys.executable, "-c", "import tensorflow as tf; tf.keras.layers; import hw2_utils"],
+                            cwd=ROOT, env=environment, capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0 and "import hw2_utils first" in result.stderr
+
+
+DRAW = ("import hw2_utils, random, numpy as np, tensorflow as tf\n"
+        "def student_exercise():\n"
+        "    hw2_utils.exercise(andrew_username='someone', seed=7)\n"
+        "student_exercise()\n"
+        "v = tf.random.uniform([3]); k = tf.keras.layers.Dense(2); k.build((None, 3))\n"
+        "s = tf.compat.v1.Session(); s.run(tf.compat.v1.global_variables_initializer())\n"
+        "print(random.random(), np.random.rand(), s.run(v).tolist(), s.run(k.kernel).ravel().tolist())\n")
+
+
+def test_exercise_is_stable_across_processes_and_hash_seeds():
+    first = run_python(DRAW, PYTHONHASHSEED="1")
+    second = run_python(DRAW, PYTHONHASHSEED="987")
+    assert first == second
+    line = first.splitlines()[0]
+    derived = hw2_utils.derive_seed("someone", "student_exercise", 7)
+    assert line == f"=== EXERCISE student_exercise someone 7 {derived:x} ==="
+
+
+def test_exercise_seeds_differ_by_function_user_and_seed():
+    seeds = {hw2_utils.derive_seed(u, f, s) for u in ("a", "b") for f in ("f", "g") for s in (1, 2)}
+    assert len(seeds) == 8
+    assert all(0 <= s < 2 ** 32 for s in seeds)
+
+
+def test_exercise_with_no_username_or_seed(capsys):
+    def my_function():
+        return hw2_utils.exercise()
+    derived = my_function()
+    assert capsys.readouterr().out == f"=== EXERCISE my_function None None {derived:x} ===\n"
+
+
+class _Toy(hw2_utils.TestCase):
+    __test__ = False  # run through run_tests below, not collected by pytest
+    def test_b_passes(self):
+        self.assertArrayEqual([1.0, 2.0], [1.0, 2.0000000001])
+        self.assertShapeEqual((2, 3), [[0, 0, 0], [0, 0, 0]])
+
+    def test_a_fails(self):
+        self.assertArrayEqual([1.0], [1.1])
+
+
+def test_run_tests_log_format(capsys):
+    assert hw2_utils.run_tests(_Toy) is False
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:3] == ["=== BEGIN test_b_passes ===", "OK", "=== END test_b_passes ==="]
+    assert lines[3:5] == ["=== BEGIN test_a_fails ===", "FAIL"]
+    assert "Traceback" in lines[5] and "AssertionError" in "\n".join(lines)
+    assert lines[-1] == "=== END test_a_fails ==="
+
+
+def test_main_tests_exits_nonzero_on_failure():
+    with pytest.raises(SystemExit) as stop:
+        hw2_utils.main_tests(_Toy)
+    assert stop.value.code == 1
+
+
+def test_timeit_returns_result_and_timedelta():
+    result, elapsed = hw2_utils.timeit(lambda: 42)
+    assert result == 42 and elapsed.total_seconds() >= 0
