@@ -36,6 +36,8 @@ tf.get_logger().setLevel(logging.ERROR)
 tf.compat.v1.logging.set_verbosity(tf.compat.v1.logging.ERROR)
 tf.compat.v1.disable_eager_execution()
 tf.config.experimental.enable_op_determinism()
+# Deterministic random ops need a seed; exercise() sets the real one.
+tf.compat.v1.set_random_seed(0)
 
 # The student's identity and seed; every exercise passes these to `exercise`.
 ANDREW_USERNAME = "hw2ref"
@@ -207,6 +209,165 @@ def evaluate_tf(build, *arrays):
         with tf.compat.v1.Session(graph=graph) as session:
             session.run(tf.compat.v1.global_variables_initializer())
             return session.run(outputs, dict(zip(placeholders, arrays)))
+
+
+# --------------------------------------------------------------------------- training
+
+def keras_session():
+    """The Session Keras uses in graph mode (holds every Keras model's weights)."""
+    return tf.compat.v1.keras.backend.get_session()
+
+
+def initialize_uninitialized(session):
+    """Initialize the global variables of session's graph that are not initialized yet."""
+    with session.graph.as_default():
+        variables = tf.compat.v1.global_variables()
+        if not variables:
+            return
+        flags = session.run([tf.compat.v1.is_variable_initialized(v) for v in variables])
+        fresh = [v for v, done in zip(variables, flags) if not done]
+        if fresh:
+            session.run(tf.compat.v1.variables_initializer(fresh))
+
+
+def one_hot(labels, num_classes=10):
+    """Integer labels (N,) -> float32 one-hot (N, num_classes)."""
+    labels = np.asarray(labels)
+    if labels.ndim != 1 or labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+        raise ValueError(f"labels must be a 1-D array of ints in [0, {num_classes}), got shape {labels.shape}")
+    return np.eye(num_classes, dtype=np.float32)[labels]
+
+
+def session_predict(session, output, x_input, X, batch_size=1000, feed=None, preprocess=None):
+    """Run `output` over X in batches (x_input fed with preprocess(X[batch])); concatenated numpy result."""
+    preprocess = preprocess or (lambda batch: batch)
+    return np.concatenate([session.run(output, {x_input: preprocess(X[i:i + batch_size]), **(feed or {})})
+                           for i in range(0, len(X), batch_size)])
+
+
+def session_accuracy(session, output, x_input, X, Y, **kwargs):
+    """Top-1 accuracy of class scores `output` (N, K) against int labels Y (N,)."""
+    return float(np.mean(session_predict(session, output, x_input, X, **kwargs).argmax(axis=1) == Y))
+
+
+def channel_stats(images):
+    """Per-channel mean and std of uint8 images (N, H, W, C), in [0, 1] units; two float32 (C,)."""
+    pixels = images.reshape(-1, images.shape[-1])
+    mean = pixels.mean(axis=0, dtype=np.float64) / 255
+    std = np.sqrt((pixels.astype(np.float64) ** 2).mean(axis=0) / 255 ** 2 - mean ** 2)
+    return mean.astype(np.float32), std.astype(np.float32)
+
+
+def standardize(images, mean, std):
+    """uint8 images (N, H, W, C) -> float32 (x / 255 - mean) / std per channel."""
+    return (images.astype(np.float32) * np.float32(1 / 255) - mean) / std
+
+
+def random_crop(images, pad, rng=np.random):
+    """Random translation by up to `pad` pixels: zero-pad, then crop back at a random offset.
+
+    images: (N, H, W, C) any dtype. Each image gets its own offsets (drawn from
+    `rng`, uniform in [0, 2 pad]). Returns a new (N, H, W, C) array of the same
+    dtype. Vectorized: one fancy-indexing gather for the whole batch.
+    """
+    n, height, width, _ = images.shape
+    padded = np.pad(images, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+    rows = rng.randint(0, 2 * pad + 1, size=n)[:, None] + np.arange(height)   # (N, H)
+    cols = rng.randint(0, 2 * pad + 1, size=n)[:, None] + np.arange(width)    # (N, W)
+    return padded[np.arange(n)[:, None, None], rows[:, :, None], cols[:, None, :]]
+
+
+def random_flip(images, rng=np.random):
+    """Mirror each image of (N, H, W, C) left-right with probability 1/2; returns a new array."""
+    flip = rng.random_sample(len(images)) < 0.5
+    return np.where(flip[:, None, None, None], images[:, :, ::-1], images)
+
+
+def train_loop(session, train_op, x_input, y_input, X, Y, *, epochs, batch_size, loss, correct,
+               train_feed=None, evaluate=None, preprocess=None, seed=None, start_epoch=0,
+               on_epoch_end=None, name="train"):
+    """Minibatch training of a graph through a Session; the one loop of Parts I and III.
+
+    X: (N, ...) numpy inputs, fed to `x_input` as preprocess(X[batch]) (default: as
+    is); Y: (N, ...) targets fed to `y_input`. Per step runs `train_op`, scalar
+    `loss` and `correct` (N,) bool/0-1 per example, with `train_feed` added.
+    Epoch e visits the examples in the order RandomState(seed + e).permutation(N),
+    so a resumed run sees the same batches; seed defaults to a draw from numpy's
+    global generator (seeded by `exercise`). After each epoch `evaluate()` (if
+    given) returns a validation accuracy, a one-line summary is printed and
+    `on_epoch_end(epoch, record)` is called.
+
+    Returns a list of records, one per epoch: dicts with epoch (1-based), loss,
+    acc (training, over the epoch), val_acc (or None), seconds (training time so
+    far, evaluation excluded).
+    """
+    from tqdm import tqdm
+    if len(X) != len(Y):
+        raise ValueError(f"X has {len(X)} examples but Y has {len(Y)}")
+    if seed is None:
+        seed = int(np.random.randint(2 ** 31 - 1))
+    preprocess = preprocess or (lambda batch: batch)
+    history, train_seconds = [], 0.0
+    num_steps = -(-len(X) // batch_size)
+    for epoch in range(start_epoch, epochs):
+        order = np.random.RandomState(seed + epoch).permutation(len(X))
+        loss_sum = correct_sum = 0.0
+        bar = tqdm(range(num_steps), desc=f"{name} epoch {epoch + 1}/{epochs}", leave=False,
+                   unit="batch", disable=None, file=sys.stderr)
+        start = time.perf_counter()
+        for step in bar:
+            batch = order[step * batch_size:(step + 1) * batch_size]
+            feed = {x_input: preprocess(X[batch]), y_input: Y[batch], **(train_feed or {})}
+            _, batch_loss, batch_correct = session.run([train_op, loss, correct], feed)
+            loss_sum += float(batch_loss) * len(batch)
+            correct_sum += float(np.sum(batch_correct))
+            if step % 20 == 0:
+                seen = step * batch_size + len(batch)
+                bar.set_postfix(loss=f"{loss_sum / seen:.4f}",
+                                img_s=f"{seen / (time.perf_counter() - start):.0f}")
+        train_seconds += time.perf_counter() - start
+        record = {"epoch": epoch + 1, "loss": loss_sum / len(X), "acc": correct_sum / len(X),
+                  "val_acc": evaluate() if evaluate else None, "seconds": train_seconds}
+        val_text = f"  val_acc {record['val_acc']:.4f}" if record["val_acc"] is not None else ""
+        print(f"{name} epoch {epoch + 1}/{epochs}  loss {record['loss']:.4f}  acc {record['acc']:.4f}"
+              f"{val_text}  time {train_seconds:.1f}s", flush=True)
+        history.append(record)
+        if on_epoch_end:
+            on_epoch_end(epoch, record)
+    return history
+
+
+def train_keras_classifier(model, X, Y, *, optimizer, epochs, batch_size, validation=None,
+                           global_step=None, preprocess=None, name="train"):
+    """Train a Keras softmax classifier with `train_loop` in the Keras session.
+
+    model: Keras model mapping X (N, ...) to class probabilities (N, K);
+    Y: int labels (N,); optimizer: a tf.compat.v1.train optimizer; validation:
+    Domains(X, Y) evaluated after each epoch. Batch-norm moving averages
+    (model.updates) run with every step; `global_step` (a variable), if given,
+    counts the steps for learning-rate schedules; `preprocess` maps each
+    training batch of X (augmentation). Sets `model.history_` to the records
+    of `train_loop` and returns the model.
+    """
+    session = keras_session()
+    with session.graph.as_default():
+        labels = tf.compat.v1.placeholder(tf.int64, [None], name="labels")
+        probabilities = model.output
+        loss = tf.reduce_mean(tf.keras.losses.sparse_categorical_crossentropy(labels, probabilities))
+        correct = tf.equal(tf.argmax(probabilities, axis=1), labels)
+        # Keras keeps batch-norm updates in model.updates, not in UPDATE_OPS.
+        train_op = tf.group(optimizer.minimize(loss, global_step=global_step, var_list=model.trainable_weights), *model.updates)
+        initialize_uninitialized(session)
+    learning_phase = tf.compat.v1.keras.backend.learning_phase()
+    evaluate = None
+    if validation is not None:
+        def evaluate():
+            return session_accuracy(session, probabilities, model.input, validation.X, validation.Y)
+    model.history_ = train_loop(session, train_op, model.input, labels, X, np.asarray(Y, np.int64),
+                                epochs=epochs, batch_size=batch_size, loss=loss, correct=correct,
+                                train_feed={learning_phase: True}, evaluate=evaluate,
+                                preprocess=preprocess, name=name)
+    return model
 
 
 # --------------------------------------------------------------------------- test harness

@@ -18,7 +18,7 @@ def run_script(name):
     return result.returncode, result.stdout
 
 
-@pytest.mark.parametrize("script", ["hw2_test_numpy.py"])
+@pytest.mark.parametrize("script", ["hw2_test_numpy.py", "hw2_test_cifar.py"])
 def test_public_script_passes_and_is_deterministic(script):
     first_code, first = run_script(script)
     second_code, second = run_script(script)
