@@ -68,6 +68,7 @@ if [ -n "${HW2_DATA_MIRROR:-}" ]; then
   sum=$(awk '$2 == "mnist.pkl.gz" || $2 == "*mnist.pkl.gz" {print $1}' "$mirror/SHA256SUMS" 2>/dev/null || true)
   [ -n "$sum" ] || die "$mirror/SHA256SUMS has no entry for mnist.pkl.gz"
   copy_verified "$mirror/mnist.pkl.gz" "$out/mnist.pkl.gz" "$sum"
+  echo "$sum  mnist.pkl.gz" > "$out/MNIST.SHA256SUMS"   # the marker a later run without mirror checks
   copy_listed "$mirror/cifar-10-739" "$out/cifar-10-739"
 else
   downloads="$out/downloads"

@@ -285,17 +285,18 @@ def random_flip(images, rng=np.random):
 
 def train_loop(session, train_op, x_input, y_input, X, Y, *, epochs, batch_size, loss, correct,
                train_feed=None, evaluate=None, preprocess=None, seed=None, start_epoch=0,
-               on_epoch_end=None, name="train"):
+               on_epoch_end=None, elapsed=0.0, name="train", eval_name="val_acc"):
     """Minibatch training of a graph through a Session; the one loop of Parts I and III.
 
     X: (N, ...) numpy inputs, fed to `x_input` as preprocess(X[batch]) (default: as
     is); Y: (N, ...) targets fed to `y_input`. Per step runs `train_op`, scalar
     `loss` and `correct` (N,) bool/0-1 per example, with `train_feed` added.
     Epoch e visits the examples in the order RandomState(seed + e).permutation(N),
-    so a resumed run sees the same batches; seed defaults to a draw from numpy's
+    so a resumed run (start_epoch > 0, `elapsed` training seconds already
+    spent) sees the same batches; seed defaults to a draw from numpy's
     global generator (seeded by `exercise`). After each epoch `evaluate()` (if
-    given) returns a validation accuracy, a one-line summary is printed and
-    `on_epoch_end(epoch, record)` is called.
+    given) returns an accuracy (printed as `eval_name`), a one-line summary is
+    printed and `on_epoch_end(epoch, record)` is called.
 
     Returns a list of records, one per epoch: dicts with epoch (1-based), loss,
     acc (training, over the epoch), val_acc (or None), seconds (training time so
@@ -307,7 +308,7 @@ def train_loop(session, train_op, x_input, y_input, X, Y, *, epochs, batch_size,
     if seed is None:
         seed = int(np.random.randint(2 ** 31 - 1))
     preprocess = preprocess or (lambda batch: batch)
-    history, train_seconds = [], 0.0
+    history, train_seconds = [], elapsed
     num_steps = -(-len(X) // batch_size)
     for epoch in range(start_epoch, epochs):
         order = np.random.RandomState(seed + epoch).permutation(len(X))
@@ -328,7 +329,7 @@ def train_loop(session, train_op, x_input, y_input, X, Y, *, epochs, batch_size,
         train_seconds += time.perf_counter() - start
         record = {"epoch": epoch + 1, "loss": loss_sum / len(X), "acc": correct_sum / len(X),
                   "val_acc": evaluate() if evaluate else None, "seconds": train_seconds}
-        val_text = f"  val_acc {record['val_acc']:.4f}" if record["val_acc"] is not None else ""
+        val_text = f"  {eval_name} {record['val_acc']:.4f}" if record["val_acc"] is not None else ""
         print(f"{name} epoch {epoch + 1}/{epochs}  loss {record['loss']:.4f}  acc {record['acc']:.4f}"
               f"{val_text}  time {train_seconds:.1f}s", flush=True)
         history.append(record)
