@@ -13,11 +13,15 @@ export PYTHONPATH := $(CURDIR)
 LOGS    := evaluation_numpy.txt evaluation_mnist.txt evaluation_cifar.txt
 EPOCHS  ?= 1
 
-.PHONY: all venv data test bench clean-logs train-cifar-spec
+RUN     := runs/my_model
+ZIP     ?= submission/submission.zip
+
+.PHONY: all venv data test bench clean-logs train-cifar-spec train submission check-submission report
 .DEFAULT_GOAL := all
 
-all: $(LOGS)
-	@echo "make: evaluation logs up to date: $^"
+# The main job: data, logs, own model, submission.zip, and its check.
+all: submission
+	@echo "make: done: $(LOGS), submission.csv ($(RUN)/curves.png), $(ZIP) (checked)"
 
 # The venv is (re)built when requirements.txt changes, not on every target.
 $(STAMP): requirements.txt
@@ -34,7 +38,7 @@ data: $(STAMP)
 
 # A log is written under a temporary name and renamed when the script is done;
 # a failing run leaves $@.failed to read and makes make fail.
-evaluation_%.txt: tests/hw2_test_%.py hw2_%.py hw2_utils.py $(STAMP) | data
+evaluation_%.txt: tests/hw2_test_%.py hw2_%.py hw2_utils.py hw2_submission.py $(STAMP) | data
 	$(PY) tests/hw2_test_$*.py > $@.part || { mv $@.part $@.failed; echo "make: tests failed, see $@.failed"; exit 1; }
 	mv $@.part $@
 	@rm -f $@.failed
@@ -49,6 +53,23 @@ bench: $(STAMP) data
 # 7.1 model with the 7.2 train step on CIFAR-10-739 train (EPOCHS=n), public-test accuracy.
 train-cifar-spec: $(STAMP) data
 	$(PY) hw2_cifar.py --epochs $(EPOCHS)
+
+# The own model (default preset), retrained when its code changes. An interrupted
+# run continues with: .venv/bin/python hw2_cifar_my_model.py --logdir $(RUN) --resume
+submission.csv: hw2_cifar_my_model.py hw2_utils.py $(STAMP) | data
+	rm -rf $(RUN)
+	$(PY) hw2_cifar_my_model.py --logdir $(RUN) --out $@
+
+train: submission.csv
+
+submission: $(LOGS) submission.csv
+	$(PY) hw2_submission.py build --out submission/submission.zip
+
+check-submission: $(STAMP)
+	$(PY) hw2_submission.py check $(ZIP)
+
+report: $(LOGS) submission.csv
+	$(PY) hw2_report.py --run $(RUN) --out report/hw2_report.md
 
 clean-logs:
 	rm -f evaluation_*.txt evaluation_*.txt.failed

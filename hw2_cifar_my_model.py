@@ -156,20 +156,7 @@ def save_csv(predictions, path="submission.csv", expected_length=PRIVATE_TEST_SI
     if predictions.size and (predictions.min() < 0 or predictions.max() > 9):
         raise ValueError(f"class ids must be in 0-9, got values from {predictions.min()} to {predictions.max()}")
     frame = pd.DataFrame({"Id": np.arange(len(predictions)), "Category": predictions.astype(np.int64)})
-    atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False))
-
-
-def atomic_write(path, write):
-    """write(tmp_path) then rename onto path: readers never see a partial file."""
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    tmp_path = os.path.join(directory, f".{os.path.basename(path)}.part{os.getpid()}")
-    try:
-        write(tmp_path)
-        os.replace(tmp_path, path)
-    finally:
-        if os.path.exists(tmp_path):
-            os.remove(tmp_path)
+    hw2_utils.atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False))
 
 
 # --------------------------------------------------------------------------- checkpoints, logs
@@ -187,7 +174,7 @@ def save_checkpoint(parts, logdir, epoch, history):
         json.dump(history, stream)
     shutil.rmtree(final, ignore_errors=True)
     os.replace(tmp, final)
-    atomic_write(os.path.join(folder, "LATEST"), lambda p: open(p, "w").write(os.path.basename(final)))
+    hw2_utils.atomic_write_text(os.path.join(folder, "LATEST"), os.path.basename(final))
     for old in sorted(os.listdir(folder)):  # keep the last two
         if old.startswith("epoch-") and ".part" not in old and old < f"epoch-{epoch:03d}":
             shutil.rmtree(os.path.join(folder, old), ignore_errors=True)
@@ -220,7 +207,7 @@ def write_curves(history, path):
     right.legend()
     right.grid(alpha=0.3)
     figure.tight_layout()
-    atomic_write(path, lambda tmp: figure.savefig(tmp, format="png", dpi=100))
+    hw2_utils.atomic_write(path, lambda tmp: figure.savefig(tmp, format="png", dpi=100))
     plt.close(figure)
 
 
@@ -247,6 +234,16 @@ def train(args):
         return hw2_utils.standardize(images, mean, std)
 
     whitening = whitening_kernel(standardize(train_set.X[:2000]))
+    config = json.loads(json.dumps({"preset": args.preset, **preset, "train_examples": len(train_set.X)}))
+    config_path = os.path.join(args.logdir, "config.json")
+    if args.resume and os.path.exists(config_path):
+        saved = json.load(open(config_path))
+        changed = sorted(k for k in set(saved) | set(config) if saved.get(k) != config.get(k))
+        if changed:
+            raise SystemExit(f"error: {args.logdir} was started with " + ", ".join(
+                f"{k}={saved.get(k)}" for k in changed) + "; resume it with the same --preset, --epochs, "
+                "--batch-size and --subset, or start afresh in another --logdir")
+    hw2_utils.atomic_write_text(config_path, json.dumps(config, indent=1))
     steps_per_epoch = -(-len(train_set.X) // preset["batch_size"])
     parts = build_graph(whitening, preset, preset["epochs"] * steps_per_epoch)
     session = parts["session"]

@@ -49,7 +49,11 @@ def file_digest(path, algorithm):
 
 
 def atomic_write(path, write):
-    """Call write(tmp_path), then rename tmp_path to path; no partial file on failure."""
+    """Call write(tmp_path), then rename tmp_path to path; no partial file on failure.
+
+    The shared way every hw2 file a user keeps is written (logs, CSVs, zips, PNGs).
+    """
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     tmp_path = f"{path}.part{os.getpid()}"
     try:
         write(tmp_path)
@@ -57,6 +61,14 @@ def atomic_write(path, write):
     finally:
         if os.path.exists(tmp_path):
             os.remove(tmp_path)
+
+
+def atomic_write_text(path, text):
+    """Write `text` to `path` atomically."""
+    def write(tmp_path):
+        with open(tmp_path, "w") as stream:
+            stream.write(text)
+    atomic_write(path, write)
 
 
 def fetch(url, dest, md5):

@@ -1,4 +1,10 @@
-"""Part II: forward passes of conv, relu, max-pool and dropout in numpy.
+"""Part II: conv, relu, max-pool and dropout in numpy, forward (the handout) and backward.
+
+The handout's functions (`convolution`, `relu`, `max_pool`/`maxpool`,
+`dropout`, `grayscale_filter`) keep their signatures and return values. Each
+has a `*_forward` twin returning (out, cache) and a `*_backward(dout, cache)`
+returning the gradients; also affine, spatial batch norm and softmax loss.
+`python hw2_numpy.py --demo` trains a small network built from these pieces.
 
 Layout is the course's NCHW: x (N, C, H, W), conv weights (F, C, HH, WW).
 Every function is vectorized: windows are strided views of the padded input
@@ -29,6 +35,35 @@ def _check_ndim(name, array, ndim, layout):
         raise ValueError(f"{name} must be {ndim}-D {layout}, got shape {np.shape(array)}")
 
 
+class Cache:
+    """What a forward pass keeps for its backward pass.
+
+    op: name of the forward that made it; out_shape: shape of that forward's
+    output (the shape dout must have); values: the arrays and settings kept.
+    """
+
+    def __init__(self, op, out_shape, **values):
+        self.op, self.out_shape, self.values = op, tuple(out_shape), values
+
+    def __getattr__(self, name):
+        try:
+            return self.__dict__["values"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def _check_cache(cache, op, dout):
+    """Validate that `cache` came from forward `op` and that dout fits its output; returns dout as array."""
+    if not isinstance(cache, Cache):
+        raise ValueError(f"cache must be the Cache returned by {op}_forward, got {type(cache).__name__}")
+    if cache.op != op:
+        raise ValueError(f"this cache comes from {cache.op}_forward, not {op}_forward")
+    dout = np.asarray(dout)
+    if dout.shape != cache.out_shape:
+        raise ValueError(f"dout has shape {dout.shape}, but {op}_forward produced {cache.out_shape}")
+    return dout
+
+
 def output_size(size, kernel, stride, pad=0):
     """Output length of a window of `kernel` sliding with `stride` over `size` + 2 `pad`."""
     return 1 + (size + 2 * pad - kernel) // stride
@@ -45,11 +80,11 @@ def convolution(x, w, b, stride, pad):
     The dtype is the common float type of x and w.
     """
     hw2_utils.exercise(andrew_username=ANDREW_USERNAME, seed=SEED)
-    return convolution_forward(x, w, b, stride, pad)
+    return convolution_forward(x, w, b, stride, pad)[0]
 
 
 def convolution_forward(x, w, b, stride, pad):
-    """`convolution` without the exercise preamble; same arguments and result."""
+    """`convolution` without the exercise preamble; returns (out, cache for convolution_backward)."""
     x, w, b = np.asarray(x), np.asarray(w), np.asarray(b)
     _check_ndim("x", x, 4, "(N, C, H, W)")
     _check_ndim("w", w, 4, "(F, C, HH, WW)")
@@ -77,7 +112,37 @@ def convolution_forward(x, w, b, stride, pad):
     columns = patches.reshape(n * out_height * out_width, -1)   # im2col: (N*out_h*out_w, HH*WW*C)
     filters = w.astype(dtype, copy=False).transpose(0, 2, 3, 1).reshape(num_filters, -1)  # (F, HH*WW*C)
     out = columns @ filters.T + b.astype(dtype, copy=False)       # (N*out_h*out_w, F)
-    return out.reshape(n, out_height, out_width, num_filters).transpose(0, 3, 1, 2)
+    out = out.reshape(n, out_height, out_width, num_filters).transpose(0, 3, 1, 2)
+    cache = Cache("convolution", out.shape, columns=columns, filters=filters, x_shape=x.shape,
+                  w_shape=w.shape, stride=stride, pad=pad)
+    return out, cache
+
+
+def convolution_backward(dout, cache):
+    """Gradients of the convolution: dout (N, F, out_h, out_w) -> (dx, dw, db).
+
+    dx (N, C, H, W), dw (F, C, HH, WW), db (F,), from the cache of
+    `convolution_forward`. dw and db are one matrix product / sum each; dx is
+    the im2col matrix product scattered back (col2im) with one whole-array
+    addition per kernel offset, since overlapping windows must accumulate.
+    """
+    dout = _check_cache(cache, "convolution", dout)
+    n, channels, height, width = cache.x_shape
+    num_filters, _, kernel_height, kernel_width = cache.w_shape
+    stride, pad = cache.stride, cache.pad
+    out_height, out_width = dout.shape[2:]
+    dout_rows = dout.transpose(0, 2, 3, 1).reshape(-1, num_filters)          # (N*out_h*out_w, F)
+    db = dout_rows.sum(axis=0)
+    dw = (dout_rows.T @ cache.columns).reshape(num_filters, kernel_height, kernel_width, channels)
+    dcolumns = (dout_rows @ cache.filters).reshape(n, out_height, out_width, kernel_height, kernel_width,
+                                                   channels)
+    dx_padded = np.zeros((n, height + 2 * pad, width + 2 * pad, channels), dtype=dcolumns.dtype)
+    for i in range(kernel_height):
+        for j in range(kernel_width):
+            dx_padded[:, i:i + stride * (out_height - 1) + 1:stride,
+                      j:j + stride * (out_width - 1) + 1:stride] += dcolumns[:, :, :, i, j]
+    dx = dx_padded[:, pad:pad + height, pad:pad + width].transpose(0, 3, 1, 2)
+    return dx, dw.transpose(0, 3, 1, 2), db
 
 
 LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114])
@@ -101,13 +166,20 @@ def grayscale_filter(w):
 def relu(x):
     """ReLU forward pass: max(0, x) elementwise. x: any shape; returns the same shape and dtype."""
     hw2_utils.exercise(andrew_username=ANDREW_USERNAME, seed=SEED)
-    return relu_forward(x)
+    return relu_forward(x)[0]
 
 
 def relu_forward(x):
-    """`relu` without the exercise preamble."""
+    """`relu` without the exercise preamble; returns (out, cache for relu_backward)."""
     x = np.asarray(x)
-    return np.maximum(x, 0, dtype=x.dtype) if x.dtype.kind in "fiu" else np.maximum(x, 0)
+    out = np.maximum(x, 0, dtype=x.dtype) if x.dtype.kind in "fiu" else np.maximum(x, 0)
+    return out, Cache("relu", out.shape, positive=x > 0)
+
+
+def relu_backward(dout, cache):
+    """Gradient of ReLU: dout (any shape, as the input) -> dx = dout where x > 0, else 0."""
+    dout = _check_cache(cache, "relu", dout)
+    return np.where(cache.positive, dout, 0).astype(dout.dtype, copy=False)
 
 
 POOL_KEYS = ("pool_height", "pool_width", "stride")
@@ -121,11 +193,20 @@ def max_pool(x, pool_param):
     out_height = 1 + (H - pool_height) // stride, out_width likewise.
     """
     hw2_utils.exercise(andrew_username=ANDREW_USERNAME, seed=SEED)
-    return max_pool_forward(x, pool_param)
+    return max_pool_forward(x, pool_param)[0]
+
+
+def _pool_offsets(x, pool_height, pool_width, stride, out_height, out_width):
+    """(index, slice of x) for each window offset (i, j): x[:, :, i + s*h, j + s*w] over all outputs."""
+    for i in range(pool_height):
+        for j in range(pool_width):
+            index = (slice(None), slice(None), slice(i, i + stride * (out_height - 1) + 1, stride),
+                     slice(j, j + stride * (out_width - 1) + 1, stride))
+            yield index, x[index]
 
 
 def max_pool_forward(x, pool_param):
-    """`max_pool` without the exercise preamble."""
+    """`max_pool` without the exercise preamble; returns (out, cache for max_pool_backward)."""
     x = np.asarray(x)
     _check_ndim("x", x, 4, "(N, C, H, W)")
     missing = [key for key in POOL_KEYS if key not in pool_param]
@@ -142,10 +223,27 @@ def max_pool_forward(x, pool_param):
     # out = max over window offsets (i, j) of the strided slice starting at (i, j).
     # Each np.maximum runs over every output at once; reducing the window axes of a
     # sliding_window_view instead runs numpy's inner loop over 2-4 elements (35x slower).
-    offset_slices = (x[:, :, i:i + stride * (out_height - 1) + 1:stride,
-                       j:j + stride * (out_width - 1) + 1:stride]
-                     for i in range(pool_height) for j in range(pool_width))
-    return functools.reduce(np.maximum, offset_slices)
+    out = functools.reduce(np.maximum, (window for _, window in
+                                        _pool_offsets(x, pool_height, pool_width, stride, out_height, out_width)))
+    return out, Cache("max_pool", out.shape, x=x, out=out, pool=(pool_height, pool_width, stride))
+
+
+def max_pool_backward(dout, cache):
+    """Gradient of max-pooling: dout (N, C, out_h, out_w) -> dx (N, C, H, W).
+
+    Each output's gradient goes to the first maximum of its window (row-major
+    order, as TensorFlow does for ties); overlapping windows accumulate.
+    """
+    dout = _check_cache(cache, "max_pool", dout)
+    x, out = cache.x, cache.out
+    pool_height, pool_width, stride = cache.pool
+    dx = np.zeros(x.shape, dtype=np.result_type(dout.dtype, np.float32))
+    routed = np.zeros(out.shape, dtype=bool)
+    for index, window in _pool_offsets(x, pool_height, pool_width, stride, *out.shape[2:]):
+        first_max = (window == out) & ~routed
+        dx[index] += np.where(first_max, dout, 0)
+        routed |= first_max
+    return dx
 
 
 maxpool = max_pool  # the handout's name
@@ -161,11 +259,14 @@ def dropout(x, mode, p):
     integer input).
     """
     hw2_utils.exercise(andrew_username=ANDREW_USERNAME, seed=SEED)
-    return dropout_forward(x, mode, p)
+    return dropout_forward(x, mode, p)[0]
 
 
 def dropout_forward(x, mode, p, rng=np.random):
-    """`dropout` without the exercise preamble; draws the mask from `rng` (numpy's global by default)."""
+    """`dropout` without the exercise preamble; returns (out, cache for dropout_backward).
+
+    The mask is drawn from `rng` (numpy's global generator by default).
+    """
     x = np.asarray(x)
     if mode not in ("train", "test"):
         raise ValueError(f"mode must be 'train' or 'test', got {mode!r}")
@@ -174,8 +275,166 @@ def dropout_forward(x, mode, p, rng=np.random):
     if x.dtype.kind != "f":
         x = x.astype(np.float64)  # scaling by 1 / (1 - p) needs a float type
     if mode == "test" or p == 0:
-        return x
-    if p == 1:
-        return np.zeros_like(x)
-    keep = rng.random_sample(x.shape) >= p
-    return np.where(keep, x / x.dtype.type(1 - p), x.dtype.type(0))
+        scale = np.ones((), x.dtype)
+    elif p == 1:
+        scale = np.zeros((), x.dtype)
+    else:
+        scale = np.where(rng.random_sample(x.shape) >= p, x.dtype.type(1 / (1 - p)), x.dtype.type(0))
+    out = x if scale.ndim == 0 and scale == 1 else x * scale
+    return out, Cache("dropout", out.shape, scale=scale)
+
+
+def dropout_backward(dout, cache):
+    """Gradient of dropout: dout (shape of x) -> dx = dout * the forward's mask / (1 - p)."""
+    dout = _check_cache(cache, "dropout", dout)
+    return dout * cache.scale
+
+
+# --------------------------------------------------------------------------- beyond the handout
+
+def affine_forward(x, w, b):
+    """Fully connected layer: x (N, d1, ..., dk) flattened to (N, D), w (D, M), b (M,).
+
+    Returns (out (N, M) = x_flat @ w + b, cache for affine_backward).
+    """
+    x, w, b = np.asarray(x), np.asarray(w), np.asarray(b)
+    rows = x.reshape(len(x), -1)
+    if w.ndim != 2 or rows.shape[1] != w.shape[0] or b.shape != (w.shape[1],):
+        raise ValueError(f"affine needs x (N, D), w (D, M), b (M,); got x {x.shape} (D={rows.shape[1]}), "
+                         f"w {w.shape}, b {b.shape}")
+    out = rows @ w + b
+    return out, Cache("affine", out.shape, rows=rows, w=w, x_shape=x.shape)
+
+
+def affine_backward(dout, cache):
+    """Gradients of the affine layer: dout (N, M) -> (dx (shape of x), dw (D, M), db (M,))."""
+    dout = _check_cache(cache, "affine", dout)
+    return (dout @ cache.w.T).reshape(cache.x_shape), cache.rows.T @ dout, dout.sum(axis=0)
+
+
+def spatial_batchnorm_forward(x, gamma, beta, bn_param):
+    """Batch normalization over N, H, W per channel: x (N, C, H, W), gamma and beta (C,).
+
+    bn_param: dict with 'mode' ('train' or 'test'), optional 'eps' (default
+    1e-3) and 'momentum' (default 0.99), and the running statistics
+    'running_mean' / 'running_var' (C,) (zeros / ones when absent), updated in
+    place in train mode as Keras does: running = momentum * running +
+    (1 - momentum) * batch statistic, the variance unbiased (m / (m - 1)).
+    Train mode normalizes with the batch's statistics, test mode with the
+    running ones. Returns (out (N, C, H, W), cache).
+    """
+    x, gamma, beta = np.asarray(x), np.asarray(gamma), np.asarray(beta)
+    _check_ndim("x", x, 4, "(N, C, H, W)")
+    channels = x.shape[1]
+    if gamma.shape != (channels,) or beta.shape != (channels,):
+        raise ValueError(f"gamma and beta must have shape ({channels},), got {gamma.shape} and {beta.shape}")
+    mode = bn_param.get("mode")
+    if mode not in ("train", "test"):
+        raise ValueError(f"bn_param['mode'] must be 'train' or 'test', got {mode!r}")
+    eps, momentum = bn_param.get("eps", 1e-3), bn_param.get("momentum", 0.99)
+    running_mean = bn_param.setdefault("running_mean", np.zeros(channels, x.dtype))
+    running_var = bn_param.setdefault("running_var", np.ones(channels, x.dtype))
+    axes = (0, 2, 3)
+    if mode == "train":
+        mean, var = x.mean(axis=axes), x.var(axis=axes)
+        count = x.size // channels
+        bn_param["running_mean"] = momentum * running_mean + (1 - momentum) * mean
+        bn_param["running_var"] = momentum * running_var + (1 - momentum) * var * count / max(count - 1, 1)
+    else:
+        mean, var = running_mean, running_var
+    inv_std = 1 / np.sqrt(var + eps)
+    x_hat = (x - mean[:, None, None]) * inv_std[:, None, None]
+    out = gamma[:, None, None] * x_hat + beta[:, None, None]
+    return out, Cache("spatial_batchnorm", out.shape, x_hat=x_hat, gamma=gamma, inv_std=inv_std, mode=mode)
+
+
+def spatial_batchnorm_backward(dout, cache):
+    """Gradients of spatial batch norm: dout (N, C, H, W) -> (dx, dgamma (C,), dbeta (C,)).
+
+    Train mode differentiates through the batch mean and variance:
+    dx = inv_std / m * (m dx_hat - sum(dx_hat) - x_hat sum(dx_hat x_hat)), per channel.
+    """
+    dout = _check_cache(cache, "spatial_batchnorm", dout)
+    axes = (0, 2, 3)
+    x_hat, inv_std = cache.x_hat, cache.inv_std[:, None, None]
+    dbeta = dout.sum(axis=axes)
+    dgamma = (dout * x_hat).sum(axis=axes)
+    dx_hat = dout * cache.gamma[:, None, None]
+    if cache.mode == "test":
+        return dx_hat * inv_std, dgamma, dbeta
+    count = dout.size // dout.shape[1]
+    dx = inv_std / count * (count * dx_hat - dx_hat.sum(axis=axes, keepdims=True)
+                            - x_hat * (dx_hat * x_hat).sum(axis=axes, keepdims=True))
+    return dx, dgamma, dbeta
+
+
+def softmax_loss(logits, y):
+    """Mean softmax cross-entropy of logits (N, K) against int labels y (N,); returns (loss, dlogits (N, K))."""
+    logits, y = np.asarray(logits), np.asarray(y)
+    if logits.ndim != 2 or y.shape != (len(logits),):
+        raise ValueError(f"softmax_loss needs logits (N, K) and labels (N,), got {logits.shape} and {y.shape}")
+    if y.dtype.kind not in "iu" or y.size and (y.min() < 0 or y.max() >= logits.shape[1]):
+        raise ValueError(f"labels must be ints in [0, {logits.shape[1]})")
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    rows = np.arange(len(y))
+    loss = -log_probs[rows, y].mean()
+    dlogits = np.exp(log_probs)
+    dlogits[rows, y] -= 1
+    return loss, dlogits / len(y)
+
+
+# --------------------------------------------------------------------------- demo
+
+def demo(num_train=5000, batch_size=20, learning_rate=2e-3, num_filters=8, seed=0):
+    """Train conv(3x3, pad 1) -> relu -> max-pool 2 -> affine on MNIST with Adam, numpy only.
+
+    One epoch over the first `num_train` training images; prints the mean loss
+    of every 100 steps, then the accuracy on the 10,000 test images. Returns it.
+    """
+    import time
+    import hw2_optim
+    rng = np.random.RandomState(seed)
+    mnist = hw2_utils.load_mnist()
+    images = mnist.train.X[:num_train].reshape(-1, 1, 28, 28).astype(np.float64)
+    labels = mnist.train.Y[:num_train]
+    params = {"w1": rng.standard_normal((num_filters, 1, 3, 3)) * np.sqrt(2 / 9), "b1": np.zeros(num_filters),
+              "w2": rng.standard_normal((num_filters * 14 * 14, 10)) * np.sqrt(2 / (num_filters * 196)),
+              "b2": np.zeros(10)}
+    states = dict.fromkeys(params)
+    pool = {"pool_height": 2, "pool_width": 2, "stride": 2}
+
+    def logits_of(x):
+        conv, conv_cache = convolution_forward(x, params["w1"], params["b1"], 1, 1)
+        activation, relu_cache = relu_forward(conv)
+        pooled, pool_cache = max_pool_forward(activation, pool)
+        logits, affine_cache = affine_forward(pooled, params["w2"], params["b2"])
+        return logits, (conv_cache, relu_cache, pool_cache, affine_cache)
+
+    start, losses = time.perf_counter(), []
+    order = rng.permutation(num_train)
+    for step, first in enumerate(range(0, num_train, batch_size), start=1):
+        batch = order[first:first + batch_size]
+        logits, (conv_cache, relu_cache, pool_cache, affine_cache) = logits_of(images[batch])
+        loss, dlogits = softmax_loss(logits, labels[batch])
+        dpooled, grads_w2, grads_b2 = affine_backward(dlogits, affine_cache)
+        dconv = relu_backward(max_pool_backward(dpooled, pool_cache), relu_cache)
+        _, grads_w1, grads_b1 = convolution_backward(dconv, conv_cache)
+        for name, grad in (("w1", grads_w1), ("b1", grads_b1), ("w2", grads_w2), ("b2", grads_b2)):
+            params[name], states[name] = hw2_optim.adam(params[name], grad, states[name], learning_rate)
+        losses.append(loss)
+        if step % 100 == 0:
+            print(f"step {step:4d}  loss {np.mean(losses[-100:]):.4f}  ({time.perf_counter() - start:.1f}s)")
+    test_x = mnist.test.X.reshape(-1, 1, 28, 28).astype(np.float64)
+    predictions = np.concatenate([logits_of(test_x[i:i + 1000])[0].argmax(1) for i in range(0, len(test_x), 1000)])
+    accuracy = float(np.mean(predictions == mnist.test.Y))
+    print(f"numpy conv-relu-pool-affine, {num_train} images, 1 epoch, Adam {learning_rate}: "
+          f"test accuracy {accuracy:.4f} in {time.perf_counter() - start:.1f}s")
+    return accuracy
+
+
+if __name__ == "__main__":
+    import sys
+    if sys.argv[1:] != ["--demo"]:
+        sys.exit("usage: python hw2_numpy.py --demo   (trains a small numpy network on MNIST)")
+    demo()

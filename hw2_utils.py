@@ -10,7 +10,9 @@ import sys
 
 # Must happen before TensorFlow is first imported: tf.keras picks Keras 2 or 3 then.
 os.environ["TF_USE_LEGACY_KERAS"] = "1"
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # C++ INFO/WARNING lines carry nothing for students
+# C++ INFO/WARNING/ERROR lines ("no CUDA driver" on every CPU machine) carry nothing for
+# students; set TF_CPP_MIN_LOG_LEVEL=0 in the environment to see them when debugging.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 if "tensorflow" in sys.modules and "tf_keras" not in sys.modules:
     import tensorflow as _tf_already
@@ -30,7 +32,32 @@ import traceback
 import unittest
 
 import numpy as np
-import tensorflow as tf
+
+
+def _import_tensorflow_quietly():
+    """Import TensorFlow with the C++ start-up chatter, written before any log level applies, hidden.
+
+    Only file descriptor 2 is redirected, and only during the import (unless
+    TF_CPP_MIN_LOG_LEVEL asks for C++ logs); a Python exception still propagates.
+    """
+    if os.environ["TF_CPP_MIN_LOG_LEVEL"] != "3" or "tensorflow" in sys.modules:
+        import tensorflow
+        return tensorflow
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            import tensorflow
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+    return tensorflow
+
+
+tf = _import_tensorflow_quietly()
+
+from hw2_data import atomic_write, atomic_write_text  # noqa: F401  (re-exported: the one atomic-write helper)
 
 tf.get_logger().setLevel(logging.ERROR)
 tf.compat.v1.logging.set_verbosity(tf.compat.v1.logging.ERROR)
@@ -310,6 +337,7 @@ def train_loop(session, train_op, x_input, y_input, X, Y, *, epochs, batch_size,
     preprocess = preprocess or (lambda batch: batch)
     history, train_seconds = [], elapsed
     num_steps = -(-len(X) // batch_size)
+    print(f"{name}: {len(X)} examples, batch {batch_size}, epochs {start_epoch + 1}-{epochs}", flush=True)
     for epoch in range(start_epoch, epochs):
         order = np.random.RandomState(seed + epoch).permutation(len(X))
         loss_sum = correct_sum = 0.0
@@ -371,6 +399,44 @@ def train_keras_classifier(model, X, Y, *, optimizer, epochs, batch_size, valida
     return model
 
 
+# --------------------------------------------------------------------------- gradient checks
+
+def numerical_gradient(f, x, dout=None, h=1e-5):
+    """Centered-difference gradient of sum(f(x) * dout) with respect to array x (changed in place, restored).
+
+    f: function of x returning an array (or a scalar when dout is None); dout:
+    the upstream gradient, same shape as f(x). Returns an array shaped like x.
+    Use float64 inputs: the error is O(h^2) plus rounding of order eps / h.
+    """
+    grad = np.zeros_like(x, dtype=np.float64)
+    weights = 1.0 if dout is None else dout
+    iterator = np.nditer(x, flags=["multi_index"], op_flags=["readwrite"])
+    for _ in iterator:
+        index = iterator.multi_index
+        original = x[index]
+        x[index] = original + h
+        plus = np.sum(f(x) * weights)
+        x[index] = original - h
+        minus = np.sum(f(x) * weights)
+        x[index] = original
+        grad[index] = (plus - minus) / (2 * h)
+    return grad
+
+
+def relative_error(a, b):
+    """max |a - b| / max(max |a|, max |b|, 1e-8): the arrays' difference relative to their scale.
+
+    Relative to the whole array, not per element: a per-element ratio is
+    dominated by entries near zero, where centered differences carry an
+    absolute rounding error of ~eps / h whatever the true value.
+    """
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"cannot compare shapes {a.shape} and {b.shape}")
+    scale = max(np.abs(a).max(initial=0.0), np.abs(b).max(initial=0.0), 1e-8)
+    return float(np.abs(a - b).max(initial=0.0) / scale)
+
+
 # --------------------------------------------------------------------------- test harness
 
 class TestCase(unittest.TestCase):
@@ -422,6 +488,12 @@ def run_tests(test_class):
     return all_passed
 
 
-def main_tests(test_class):
-    """Entry point of a public test script: print the log, exit 1 if any test failed."""
+def main_tests(test_class, log_name):
+    """Entry point of a public test script: print the log `log_name`, exit 1 if any test failed.
+
+    The first line is the fingerprint of the sources the log exercises, the
+    username and the seed, which `make check-submission` verifies.
+    """
+    from hw2_submission import fingerprint_line
+    print(fingerprint_line(log_name, ANDREW_USERNAME, SEED), flush=True)
     sys.exit(0 if run_tests(test_class) else 1)

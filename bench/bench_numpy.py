@@ -1,11 +1,14 @@
-"""Our numpy conv / max-pool vs TensorFlow's, same inputs, same run. Prints time ratios.
+"""Our numpy conv (forward and backward) / max-pool vs TensorFlow's, same inputs, same run.
 
     python bench/bench_numpy.py
 
 TensorFlow is timed as a prepared graph (built once, input fed in NHWC, its own
 layout); ours takes the course's NCHW input. Each figure is the best of
 several repeats, so the ratio is ours / TensorFlow's (lower is better; the
-goal is <= 1.25 for conv and <= 2 for max-pool).
+goal is <= 1.25 for conv and <= 2 for max-pool). The backward conv is timed
+against tf.gradients of tf.nn.conv2d with respect to input, filters and bias
+(goal <= 2); ours excludes the forward pass, TF's graph recomputes nothing
+it does not need.
 """
 import os
 import sys
@@ -44,7 +47,7 @@ def tf_runner(build, *arrays_nhwc):
 
 
 def report(name, ours_ms, tf_ms):
-    print(f"{name:<44} ours {ours_ms:8.2f} ms   tf {tf_ms:8.2f} ms   ratio {ours_ms / tf_ms:5.2f}x")
+    print(f"{name:<53} ours {ours_ms:8.2f} ms   tf {tf_ms:8.2f} ms   ratio {ours_ms / tf_ms:5.2f}x")
 
 
 def main():
@@ -59,17 +62,32 @@ def main():
         x = rng.standard_normal(x_shape, dtype=np.float32)
         w = rng.standard_normal(w_shape, dtype=np.float32)
         b = rng.standard_normal(w_shape[0], dtype=np.float32)
-        ours = best_time(lambda: hw2_numpy.convolution_forward(x, w, b, stride, pad))
+        ours = best_time(lambda: hw2_numpy.convolution_forward(x, w, b, stride, pad)[0])
         theirs = best_time(tf_runner(
             lambda x, w: tf.nn.conv2d(x, w, stride, [[0, 0], [pad, pad], [pad, pad], [0, 0]]) + b,
             x.transpose(0, 2, 3, 1).copy(), w.transpose(2, 3, 1, 0).copy()))
         report(name, ours, theirs)
+    for name, x_shape, w_shape, stride, pad in conv_cases:
+        x = rng.standard_normal(x_shape, dtype=np.float32)
+        w = rng.standard_normal(w_shape, dtype=np.float32)
+        b = rng.standard_normal(w_shape[0], dtype=np.float32)
+        out, cache = hw2_numpy.convolution_forward(x, w, b, stride, pad)
+        dout = rng.standard_normal(out.shape, dtype=np.float32)
+        ours = best_time(lambda: hw2_numpy.convolution_backward(dout, cache))
+
+        def gradients(x, w, dout):
+            bias = tf.constant(b)
+            out = tf.nn.conv2d(x, w, stride, [[0, 0], [pad, pad], [pad, pad], [0, 0]]) + bias
+            return tf.gradients(out, [x, w, bias], grad_ys=dout)
+        theirs = best_time(tf_runner(gradients, x.transpose(0, 2, 3, 1).copy(), w.transpose(2, 3, 1, 0).copy(),
+                                     dout.transpose(0, 2, 3, 1).copy()))
+        report("backward " + name, ours, theirs)
     for name, x_shape, size, stride in [("max_pool N=32 C=32 32x32 2x2/2", (32, 32, 32, 32), 2, 2),
                                         ("max_pool N=64 C=32 26x26 2x2/2 (7.1 model)", (64, 32, 26, 26), 2, 2),
                                         ("max_pool N=32 C=16 32x32 3x3/2", (32, 16, 32, 32), 3, 2)]:
         x = rng.standard_normal(x_shape, dtype=np.float32)
         param = {"pool_height": size, "pool_width": size, "stride": stride}
-        ours = best_time(lambda: hw2_numpy.max_pool_forward(x, param))
+        ours = best_time(lambda: hw2_numpy.max_pool_forward(x, param)[0])
         theirs = best_time(tf_runner(lambda x: tf.nn.max_pool2d(x, size, stride, "VALID"),
                                      x.transpose(0, 2, 3, 1).copy()))
         report(name, ours, theirs)

@@ -137,4 +137,4 @@ class TestCifar(hw2_utils.TestCase):
 
 
 if __name__ == "__main__":
-    hw2_utils.main_tests(TestCifar)
+    hw2_utils.main_tests(TestCifar, "evaluation_cifar.txt")

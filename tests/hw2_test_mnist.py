@@ -66,4 +66,4 @@ class TestMnist(hw2_utils.TestCase):
 
 
 if __name__ == "__main__":
-    hw2_utils.main_tests(TestMnist)
+    hw2_utils.main_tests(TestMnist, "evaluation_mnist.txt")

@@ -78,4 +78,4 @@ class TestNumpy(hw2_utils.TestCase):
 
 
 if __name__ == "__main__":
-    hw2_utils.main_tests(TestNumpy)
+    hw2_utils.main_tests(TestNumpy, "evaluation_numpy.txt")

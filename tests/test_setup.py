@@ -90,7 +90,7 @@ def test_run_tests_log_format(capsys):
 
 def test_main_tests_exits_nonzero_on_failure():
     with pytest.raises(SystemExit) as stop:
-        hw2_utils.main_tests(_Toy)
+        hw2_utils.main_tests(_Toy, "evaluation_numpy.txt")
     assert stop.value.code == 1
 
 
