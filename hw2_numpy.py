@@ -319,7 +319,10 @@ def spatial_batchnorm_forward(x, gamma, beta, bn_param):
     1e-3) and 'momentum' (default 0.99), and the running statistics
     'running_mean' / 'running_var' (C,) (zeros / ones when absent), updated in
     place in train mode as Keras does: running = momentum * running +
-    (1 - momentum) * batch statistic, the variance unbiased (m / (m - 1)).
+    (1 - momentum) * batch statistic. The batch variance fed to the running
+    average is unbiased (times m / (m - 1), m = N*H*W) as in Keras' default
+    fused layer (float32/float16); 'unbiased_running_var': False gives the
+    biased one of its non-fused path (float64, or fused=False).
     Train mode normalizes with the batch's statistics, test mode with the
     running ones. Returns (out (N, C, H, W), cache).
     """
@@ -338,8 +341,9 @@ def spatial_batchnorm_forward(x, gamma, beta, bn_param):
     if mode == "train":
         mean, var = x.mean(axis=axes), x.var(axis=axes)
         count = x.size // channels
+        correction = count / max(count - 1, 1) if bn_param.get("unbiased_running_var", True) else 1.0
         bn_param["running_mean"] = momentum * running_mean + (1 - momentum) * mean
-        bn_param["running_var"] = momentum * running_var + (1 - momentum) * var * count / max(count - 1, 1)
+        bn_param["running_var"] = momentum * running_var + (1 - momentum) * var * correction
     else:
         mean, var = running_mean, running_var
     inv_std = 1 / np.sqrt(var + eps)
