@@ -10,8 +10,9 @@ three groups of [conv 3x3 -> max-pool 2 -> batch norm -> act -> conv 3x3 ->
 batch norm -> act], global max-pooling and a linear layer whose logits are
 scaled by 1/9. Training: random crops (pad 2) and horizontal flips, label
 smoothing 0.2, SGD with Nesterov momentum under a linear warm-up / linear
-decay schedule, L2 weight decay; predictions average the image and its
-mirror image (test-time augmentation). Inputs are standardized with train
+decay schedule, L2 weight decay; scores and predictions use a moving average
+of the weights and average the image and its mirror image (test-time
+augmentation). Inputs are standardized with train
 statistics only; the public test set is only ever scored for the log.
 
 Every epoch writes a checkpoint (atomically) to LOGDIR/checkpoints; `--resume`
@@ -22,6 +23,7 @@ import hw2_utils
 from hw2_utils import ANDREW_USERNAME, SEED
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -29,19 +31,22 @@ import sys
 
 import numpy as np
 import tensorflow as tf
-from numpy.lib.stride_tricks import sliding_window_view
 
 layers = tf.keras.layers
 
-# name -> (group widths, activation, epochs, batch size, peak learning rate)
+# name -> group widths, activation, epochs, batch size, peak learning rate, and whether
+# test-time augmentation adds one-pixel shifts to the mirror image (6 passes, not 2).
 PRESETS = {
-    "fast": dict(widths=(32, 128, 128), activation="relu", epochs=16, batch_size=512, learning_rate=0.4),
-    "accurate": dict(widths=(64, 256, 256), activation="gelu", epochs=10, batch_size=512, learning_rate=0.4),
+    "fast": dict(widths=(32, 128, 128), activation="relu", epochs=16, batch_size=512, learning_rate=0.4,
+                 tta_shifts=False),
+    "accurate": dict(widths=(64, 256, 256), activation="gelu", epochs=10, batch_size=512, learning_rate=0.4,
+                     tta_shifts=True),
 }
 WARMUP_FRACTION = 0.2
 MOMENTUM = 0.9
 WEIGHT_DECAY = 5e-4
 LABEL_SMOOTHING = 0.2
+EMA_DECAY = 0.98  # per step; about half an epoch of averaging at batch 512
 LOGIT_SCALE = 1 / 9
 CROP_PAD = 2
 PRIVATE_TEST_SIZE = 5000
@@ -57,8 +62,7 @@ def whitening_kernel(images, epsilon=5e-4):
     (so that a ReLU-like activation keeps both signs).
     """
     channels = images.shape[-1]
-    patches = sliding_window_view(images, (2, 2), axis=(1, 2))      # (N, H-1, W-1, C, 2, 2)
-    patches = patches.transpose(0, 1, 2, 4, 5, 3).reshape(-1, 4 * channels).astype(np.float64)
+    patches = hw2_utils.patch_rows(images, 2, 2).astype(np.float64)   # (N*(H-1)*(W-1), 2*2*C)
     patches -= patches.mean(axis=0)
     covariance = patches.T @ patches / len(patches)
     eigenvalues, eigenvectors = np.linalg.eigh(covariance)
@@ -100,6 +104,24 @@ def learning_rate_schedule(step, total_steps, peak):
     return peak * tf.maximum(0.0, tf.minimum(rising, falling))
 
 
+def test_time_augmentation(model, X, logits, shifts):
+    """Class probabilities (None, 10) of X averaged with those of its mirror image.
+
+    logits: model(X), already built. With shifts, that pair's average is in turn
+    averaged with the pair shifted one pixel up-left and the pair shifted one
+    pixel down-right (reflect padding), as airbench does.
+    """
+    def with_mirror(images, logits=None):
+        logits = model(images) if logits is None else logits
+        return (tf.nn.softmax(logits) + tf.nn.softmax(model(images[:, :, ::-1]))) / 2
+    probabilities = with_mirror(X, logits)
+    if shifts:
+        padded = tf.pad(X, [[0, 0], [1, 1], [1, 1], [0, 0]], mode="REFLECT")
+        shifted = (with_mirror(padded[:, :-2, :-2]) + with_mirror(padded[:, 2:, 2:])) / 2
+        probabilities = (probabilities + shifted) / 2
+    return probabilities
+
+
 def build_graph(whitening, preset, total_steps):
     """Placeholders, model, loss, train op and predictions in a new graph; returns a dict of them."""
     graph = tf.Graph()
@@ -118,16 +140,36 @@ def build_graph(whitening, preset, total_steps):
         learning_rate = learning_rate_schedule(step, total_steps, preset["learning_rate"])
         optimizer = tf.compat.v1.train.MomentumOptimizer(learning_rate, MOMENTUM, use_nesterov=True)
         # Keras keeps batch-norm moving-average updates in model.updates, not UPDATE_OPS.
-        train_op = tf.group(optimizer.minimize(loss + decay, global_step=step), *model.updates)
+        sgd_step = tf.group(optimizer.minimize(loss + decay, global_step=step), *model.updates)
+        # Scores and predictions use an exponential moving average of the weights (batch-norm
+        # statistics included): at the high learning rates of mid-training single weights
+        # swing several points of accuracy from epoch to epoch; their average does not.
+        ema = tf.compat.v1.train.ExponentialMovingAverage(EMA_DECAY, num_updates=step)
+        with tf.control_dependencies([sgd_step]):
+            train_op = ema.apply(model.weights)
+        averages = [ema.average(w) for w in model.weights]
+        use_ema = tf.group(*[tf.compat.v1.assign(w, a) for w, a in zip(model.weights, averages)])
         correct = tf.equal(tf.argmax(logits, 1), labels)
-        # Test-time augmentation: average the probabilities of the image and its mirror.
-        probabilities = (tf.nn.softmax(logits) + tf.nn.softmax(model(X[:, :, ::-1]))) / 2
+        probabilities = test_time_augmentation(model, X, logits, preset["tta_shifts"])
         saver = tf.compat.v1.train.Saver(max_to_keep=2)
         session = tf.compat.v1.Session(graph=graph)
         session.run(tf.compat.v1.global_variables_initializer())
     return dict(graph=graph, session=session, X=X, labels=labels, is_training=is_training, model=model,
                 loss=loss, train_op=train_op, correct=correct, probabilities=probabilities,
-                learning_rate=learning_rate, step=step, saver=saver)
+                learning_rate=learning_rate, step=step, saver=saver, averages=averages, use_ema=use_ema)
+
+
+@contextlib.contextmanager
+def averaged_weights(parts):
+    """Inside the block the model holds the moving-average weights; the trained ones come back after."""
+    session, weights = parts["session"], parts["model"].weights
+    trained = session.run(weights)
+    session.run(parts["use_ema"])
+    try:
+        yield
+    finally:
+        for weight, value in zip(weights, trained):
+            weight.load(value, session)
 
 
 # --------------------------------------------------------------------------- data
@@ -257,8 +299,9 @@ def train(args):
         return standardize(augment(images, augment_rng))
 
     def score(images):
-        return hw2_utils.session_predict(session, parts["probabilities"], parts["X"], images, 500,
-                                         preprocess=standardize)
+        with averaged_weights(parts):
+            return hw2_utils.session_predict(session, parts["probabilities"], parts["X"], images, 500,
+                                             preprocess=standardize)
 
     def public_accuracy():
         return float(np.mean(score(data.public_test.X).argmax(1) == data.public_test.Y))
@@ -275,16 +318,17 @@ def train(args):
 
     augment_rng.seed(seed + 7919 * (start_epoch + 1))
     try:
-        records = hw2_utils.train_loop(
+        hw2_utils.train_loop(
             session, parts["train_op"], parts["X"], parts["labels"], train_set.X, train_set.Y,
             epochs=preset["epochs"], batch_size=preset["batch_size"], loss=parts["loss"],
             correct=parts["correct"], train_feed={parts["is_training"]: True}, evaluate=public_accuracy,
             preprocess=preprocess, seed=seed, start_epoch=start_epoch, on_epoch_end=on_epoch_end,
             elapsed=history[-1]["seconds"] if history else 0.0, name="my_model", eval_name="public_acc")
+        stopped = False
     except StopTraining:
-        records = None
+        stopped = True
     writer.close()
-    if records is None:
+    if stopped:
         return history, None
     predictions = score(data.private_test.X).argmax(1)
     return history, predictions

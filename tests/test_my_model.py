@@ -41,8 +41,7 @@ def test_whitening_kernel_whitens_patches():
     images[..., 1] += 0.8 * images[..., 0]  # correlated channels
     kernel = my.whitening_kernel(images, epsilon=0.0)
     filters = kernel.reshape(12, 24)[:, :12]
-    patches = np.lib.stride_tricks.sliding_window_view(images, (2, 2), axis=(1, 2))
-    patches = patches.transpose(0, 1, 2, 4, 5, 3).reshape(-1, 12)
+    patches = hw2_utils.patch_rows(images, 2, 2)
     whitened = (patches - patches.mean(0)) @ filters
     np.testing.assert_allclose(np.cov(whitened, rowvar=False, bias=True), np.eye(12), atol=1e-3)
     np.testing.assert_array_equal(kernel.reshape(12, 24)[:, 12:], -filters)
@@ -60,6 +59,41 @@ def test_training_steps_reduce_loss_on_a_handful():
     moving = [v for v in parts["graph"].get_collection("variables") if "moving_mean" in v.name]
     assert moving and all(np.any(session.run(v) != 0) for v in moving)  # batch-norm updates ran
     session.close()
+
+
+def test_averaged_weights_are_swapped_in_and_back():
+    parts = tiny_graph(total_steps=1000, learning_rate=0.05)
+    session, weights = parts["session"], parts["model"].weights
+    feed = {parts["X"]: np.random.RandomState(3).standard_normal((16, 32, 32, 3)).astype(np.float32),
+            parts["labels"]: np.arange(16) % 10, parts["is_training"]: True}
+    for _ in range(5):
+        session.run(parts["train_op"], feed)
+    trained, averages = session.run(weights), session.run(parts["averages"])
+    assert any(not np.allclose(t, a) for t, a in zip(trained, averages))  # the average lags the weights
+    with my.averaged_weights(parts):
+        for inside, average in zip(session.run(weights), averages):
+            np.testing.assert_array_equal(inside, average)
+    for after, before in zip(session.run(weights), trained):
+        np.testing.assert_array_equal(after, before)
+    parts["session"].close()
+
+
+@pytest.mark.parametrize("shifts", [False, True])
+def test_test_time_augmentation(shifts):
+    parts = tiny_graph(learning_rate=0.05)
+    model, X = parts["model"], parts["X"]
+    with parts["graph"].as_default():
+        probabilities = my.test_time_augmentation(model, X, model.output, shifts)
+        single_view = tf.nn.softmax(model.output)
+    images = np.random.RandomState(4).standard_normal((6, 32, 32, 3)).astype(np.float32)
+    session = parts["session"]
+    ours, plain = session.run([probabilities, single_view], {X: images})
+    mirrored = session.run(probabilities, {X: images[:, :, ::-1]})
+    np.testing.assert_allclose(ours.sum(axis=1), 1, rtol=1e-5)
+    assert not np.allclose(ours, plain, atol=1e-4)  # the views really differ
+    # The mirror pair is symmetric; the shifted pairs (up-left, down-right) are not mirrors of each other.
+    assert np.allclose(ours, mirrored, atol=1e-6) != shifts
+    parts["session"].close()
 
 
 def test_learning_rate_schedule_warms_up_then_decays():
