@@ -244,7 +244,7 @@ def write_curves(history, path):
     left.plot(epochs, [r["loss"] for r in history], marker="o")
     left.set(xlabel="epoch", ylabel="training loss (label-smoothed)", title="loss")
     right.plot(epochs, [r["acc"] for r in history], marker="o", label="train (augmented)")
-    right.plot(epochs, [r["val_acc"] for r in history], marker="o", label="public test (TTA)")
+    right.plot(epochs, [r["val_acc"] for r in history], marker="o", label="public test (averaged weights, TTA)")
     right.set(xlabel="epoch", ylabel="accuracy", title="accuracy")
     right.legend()
     right.grid(alpha=0.3)

@@ -30,6 +30,7 @@ import random
 import time
 import traceback
 import unittest
+import warnings
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -61,6 +62,9 @@ tf = _import_tensorflow_quietly()
 from hw2_data import atomic_write, atomic_write_text  # noqa: F401  (re-exported: the one atomic-write helper)
 
 tf.get_logger().setLevel(logging.ERROR)
+# tf-keras' own graph-mode predict warns that Model.state_updates is deprecated in TF 2: true
+# of eager Keras 3, nothing the user of this graph-mode course code can or should act on.
+warnings.filterwarnings("ignore", message=r"`Model\.state_updates` will be removed", category=UserWarning)
 tf.compat.v1.logging.set_verbosity(tf.compat.v1.logging.ERROR)
 tf.compat.v1.disable_eager_execution()
 tf.config.experimental.enable_op_determinism()

@@ -38,6 +38,21 @@ def test_importing_tensorflow_first_with_keras3_is_refused():
     assert result.returncode != 0 and "import hw2_utils first" in result.stderr
 
 
+def test_start_up_and_keras_predict_write_nothing_to_stderr():
+    """No C++ start-up chatter, no deprecation warnings the user cannot act on (state_updates)."""
+    code = ("import hw2_utils, numpy as np, tensorflow as tf\n"
+            "model = tf.keras.Sequential([tf.keras.Input((4,)), tf.keras.layers.Dense(3)])\n"
+            "session = tf.compat.v1.Session(); tf.compat.v1.keras.backend.set_session(session)\n"
+            "session.run(tf.compat.v1.global_variables_initializer())\n"
+            "print(hw2_utils.accuracy(model, np.zeros((5, 4), np.float32), np.zeros(5, int)))\n")
+    environment = {**os.environ, "PYTHONPATH": ROOT}
+    environment.pop("TF_CPP_MIN_LOG_LEVEL", None)
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0 and result.stdout.strip() == "1.0", result.stderr
+    assert result.stderr == ""
+
+
 DRAW = ("import hw2_utils, random, numpy as np, tensorflow as tf\n"
         "def student_exercise():\n"
         "    hw2_utils.exercise(andrew_username='someone', seed=7)\n"
