@@ -61,7 +61,7 @@ train-cifar-spec: $(STAMP) data
 
 # The own model (default preset), retrained when its code changes. An interrupted
 # run continues with: .venv/bin/python hw2_cifar_my_model.py --logdir $(RUN) --resume
-submission.csv: hw2_cifar_my_model.py hw2_utils.py $(STAMP) | data
+submission.csv: hw2_cifar_my_model.py hw2_utils.py hw2_data.py $(STAMP) | data
 	rm -rf $(RUN)
 	$(PY) hw2_cifar_my_model.py --logdir $(RUN) --out $@
 
