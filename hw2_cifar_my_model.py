@@ -225,14 +225,21 @@ def save_checkpoint(parts, logdir, epoch, history):
 
 def restore_checkpoint(parts, logdir):
     """Restore the last checkpoint; returns (epochs done, history) or (0, []) when there is none."""
-    pointer = os.path.join(logdir, "checkpoints", "LATEST")
-    if not os.path.exists(pointer):
+    folder = latest_checkpoint(logdir)
+    if folder is None:
         return 0, []
-    folder = os.path.join(logdir, "checkpoints", open(pointer).read().strip())
     parts["saver"].restore(parts["session"], os.path.join(folder, "model"))
     with open(os.path.join(folder, "history.json")) as stream:
         history = json.load(stream)
     return len(history), history
+
+
+def latest_checkpoint(logdir):
+    """Folder of the last complete epoch's checkpoint in logdir (model + history.json), or None."""
+    pointer = os.path.join(logdir, "checkpoints", "LATEST")
+    if not os.path.exists(pointer):
+        return None
+    return os.path.join(logdir, "checkpoints", open(pointer).read().strip())
 
 
 def write_curves(history, path):

@@ -27,10 +27,10 @@ THRESHOLDS = (0.83, 0.90, 0.94)
 
 def read_run(logdir):
     """(config dict, history list) of a run folder written by hw2_cifar_my_model."""
-    pointer = os.path.join(logdir, "checkpoints", "LATEST")
-    if not os.path.exists(pointer):
-        raise SystemExit(f"error: {logdir} holds no finished epoch ({pointer} is missing)")
-    with open(os.path.join(logdir, "checkpoints", open(pointer).read().strip(), "history.json")) as stream:
+    folder = hw2_cifar_my_model.latest_checkpoint(logdir)
+    if folder is None:
+        raise SystemExit(f"error: {logdir} holds no finished epoch (checkpoints/LATEST is missing)")
+    with open(os.path.join(folder, "history.json")) as stream:
         history = json.load(stream)
     with open(os.path.join(logdir, "config.json")) as stream:
         config = json.load(stream)
