@@ -127,12 +127,13 @@ def results_table(run_dir):
     if cifar:
         rows.append(("CIFAR 7.1 model (public test script)", "n/a (no validation split used)",
                      f"{cifar_test[-1]:.4f} (public test)" if cifar_test else "n/a", cifar["batch"], cifar["epochs"]))
+    import hw2_cifar_my_model
     config_path = os.path.join(run_dir, "config.json")
-    pointer = os.path.join(run_dir, "checkpoints", "LATEST")
-    if os.path.exists(config_path) and os.path.exists(pointer):
+    checkpoint = hw2_cifar_my_model.latest_checkpoint(run_dir)
+    if os.path.exists(config_path) and checkpoint:
         config = json.load(open(config_path))
-        history = json.load(open(os.path.join(run_dir, "checkpoints", open(pointer).read().strip(), "history.json")))
-        rows.append((f"Own model ({config['preset']})", "n/a (public test only, for the log)",
+        history = json.load(open(os.path.join(checkpoint, "history.json")))
+        rows.append((f"Own model ({config['preset']})", "n/a (trains on train + val)",
                      f"{history[-1]['val_acc']:.4f} (public test, final)", config["batch_size"], len(history)))
     lines = ["| model | best validation accuracy | test accuracy | batch size | epochs |",
              "| --- | --- | --- | --- | --- |"]

@@ -308,24 +308,19 @@ def standardize(images, mean, std):
     return (images.astype(np.float32) * np.float32(1 / 255) - mean) / std
 
 
-def random_crop(images, pad, rng=np.random):
-    """Random translation by up to `pad` pixels: zero-pad, then crop back at a random offset.
+def random_crop(images, pad, rng=np.random, mode="constant"):
+    """Random translation by up to `pad` pixels: pad, then crop back at a random offset.
 
     images: (N, H, W, C) any dtype. Each image gets its own offsets (drawn from
-    `rng`, uniform in [0, 2 pad]). Returns a new (N, H, W, C) array of the same
-    dtype. Vectorized: one fancy-indexing gather for the whole batch.
+    `rng`, uniform in [0, 2 pad]); the border is zeros (mode "constant") or the
+    mirrored image (mode "reflect", any np.pad mode). Returns a new
+    (N, H, W, C) array of the same dtype. Vectorized: one gather for the batch.
     """
     n, height, width, _ = images.shape
-    padded = np.pad(images, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+    padded = np.pad(images, ((0, 0), (pad, pad), (pad, pad), (0, 0)), mode=mode)
     rows = rng.randint(0, 2 * pad + 1, size=n)[:, None] + np.arange(height)   # (N, H)
     cols = rng.randint(0, 2 * pad + 1, size=n)[:, None] + np.arange(width)    # (N, W)
     return padded[np.arange(n)[:, None, None], rows[:, :, None], cols[:, None, :]]
-
-
-def random_flip(images, rng=np.random):
-    """Mirror each image of (N, H, W, C) left-right with probability 1/2; returns a new array."""
-    flip = rng.random_sample(len(images)) < 0.5
-    return np.where(flip[:, None, None, None], images[:, :, ::-1], images)
 
 
 def train_loop(session, train_op, x_input, y_input, X, Y, *, epochs, batch_size, loss, correct,

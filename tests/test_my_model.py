@@ -15,12 +15,18 @@ import hw2_cifar_my_model as my
 PARAMETER_RANGES = {"fast": (450_000, 550_000), "accurate": (1_900_000, 2_050_000)}
 
 
-def tiny_graph(preset="fast", total_steps=100, learning_rate=None):
+def tiny_graph(preset="fast", steps_per_epoch=100, learning_rate=None):
     images = np.random.RandomState(0).standard_normal((64, 32, 32, 3)).astype(np.float32)
     preset = dict(my.PRESETS[preset])
     if learning_rate:
         preset["learning_rate"] = learning_rate
-    return my.build_graph(my.whitening_kernel(images), preset, total_steps)
+    return my.build_graph(my.whitening_kernel(images), preset, steps_per_epoch)
+
+
+def random_feed(parts, seed, n=16):
+    rng = np.random.RandomState(seed)
+    return {parts["X"]: rng.standard_normal((n, 32, 32, 3)).astype(np.float32),
+            parts["labels"]: np.arange(n) % 10, parts["is_training"]: True}
 
 
 @pytest.mark.parametrize("preset", ["fast", "accurate"])
@@ -32,7 +38,9 @@ def test_model_shape_and_parameter_count(preset):
     low, high = PARAMETER_RANGES[preset]
     assert low <= trainable <= high, trainable
     whiten = model.get_layer("whiten")
-    assert not whiten.trainable and whiten.kernel.shape.as_list() == [2, 2, 3, 24]
+    assert whiten.kernel.shape.as_list() == [2, 2, 3, 24]
+    trained = {w.name for w in model.trainable_weights}
+    assert whiten.kernel.name not in trained and whiten.bias.name in trained  # frozen filters, trained bias
     parts["session"].close()
 
 
@@ -48,10 +56,8 @@ def test_whitening_kernel_whitens_patches():
 
 
 def test_training_steps_reduce_loss_on_a_handful():
-    parts = tiny_graph(total_steps=1000, learning_rate=0.05)
-    rng = np.random.RandomState(2)
-    feed = {parts["X"]: rng.standard_normal((16, 32, 32, 3)).astype(np.float32),
-            parts["labels"]: np.arange(16) % 10, parts["is_training"]: True}
+    parts = tiny_graph(learning_rate=0.05)
+    feed = random_feed(parts, 2)
     session = parts["session"]
     losses = [session.run([parts["train_op"], parts["loss"]], feed)[1] for _ in range(15)]
     assert np.mean(losses[-3:]) < 0.8 * np.mean(losses[:3]), losses
@@ -62,10 +68,9 @@ def test_training_steps_reduce_loss_on_a_handful():
 
 
 def test_averaged_weights_are_swapped_in_and_back():
-    parts = tiny_graph(total_steps=1000, learning_rate=0.05)
+    parts = tiny_graph(learning_rate=0.05)
     session, weights = parts["session"], parts["model"].weights
-    feed = {parts["X"]: np.random.RandomState(3).standard_normal((16, 32, 32, 3)).astype(np.float32),
-            parts["labels"]: np.arange(16) % 10, parts["is_training"]: True}
+    feed = random_feed(parts, 3)
     for _ in range(5):
         session.run(parts["train_op"], feed)
     trained, averages = session.run(weights), session.run(parts["averages"])
@@ -96,30 +101,85 @@ def test_test_time_augmentation(shifts):
     parts["session"].close()
 
 
-def test_learning_rate_schedule_warms_up_then_decays():
+def test_learning_rate_schedule_is_airbench_triangle():
     with tf.Graph().as_default():
         step = tf.compat.v1.placeholder(tf.int64, ())
-        rate = my.learning_rate_schedule(step, 100, 0.4)
+        rate = my.learning_rate_schedule(step, 100, 1.5)
         with tf.compat.v1.Session() as session:
-            values = [session.run(rate, {step: s}) for s in (0, 10, 20, 60, 100, 120)]
-    np.testing.assert_allclose(values, [0.0, 0.2, 0.4, 0.2, 0.0, 0.0], atol=1e-6)
+            values = [session.run(rate, {step: s}) for s in (0, 10, 23, 50, 100, 120)]
+    # 0.2 peak at the start, the peak at step int(0.23 * 100), 0.07 peak at the end and after.
+    expected = [0.2, 0.2 + 0.8 * 10 / 23, 1.0, 1 - 0.93 * 27 / 77, 0.07, 0.07]
+    np.testing.assert_allclose(values, 1.5 * np.array(expected), rtol=1e-5)
 
 
-def test_random_flip_mirrors_about_half():
-    images = np.random.RandomState(3).randint(0, 256, (400, 32, 32, 3)).astype(np.uint8)
-    out = hw2_utils.random_flip(images, np.random.RandomState(4))
-    assert out.shape == images.shape and out.dtype == np.uint8
-    same = np.all(out == images, axis=(1, 2, 3))
-    mirrored = np.all(out == images[:, :, ::-1], axis=(1, 2, 3))
-    assert np.all(same | mirrored)
-    assert 150 < mirrored.sum() < 250
+def test_first_step_scales_bias_gradients_and_decays_every_weight():
+    # From zero momentum, Nesterov's first step is lr (1 + momentum) (scale * gradient + decay * weight),
+    # scale = BIAS_LR_SCALE for batch-norm biases and 1 for the other trained weights.
+    parts = tiny_graph(learning_rate=0.05)
+    session, weights, feed = parts["session"], parts["model"].trainable_weights, random_feed(parts, 5)
+    with parts["graph"].as_default():
+        gradients = tf.gradients(parts["loss"], weights)
+    before, grads, rate = session.run([weights, gradients, parts["learning_rate"]], feed)
+    session.run(parts["train_op"], feed)
+    decay = my.PRESETS["fast"]["weight_decay"]
+    scaled = 0
+    for weight, start, grad, end in zip(weights, before, grads, session.run(weights)):
+        scale = my.BIAS_LR_SCALE if "beta" in weight.name else 1
+        scaled += scale > 1
+        expected = start - rate * (1 + my.MOMENTUM) * (scale * grad + decay * start)
+        np.testing.assert_allclose(end, expected, rtol=1e-4, atol=1e-6, err_msg=weight.name)
+    assert scaled == 6  # the six batch-norm layers' biases
+    session.close()
 
 
-def test_random_crop_shifts_by_at_most_pad():
+def test_whitening_bias_stops_training_after_its_epochs():
+    parts = tiny_graph(steps_per_epoch=2, learning_rate=0.05)
+    session, feed = parts["session"], random_feed(parts, 6)
+    bias = parts["model"].get_layer("whiten").bias
+    values = [session.run(bias)]
+    for _ in range(my.WHITEN_BIAS_EPOCHS * 2 + 30):
+        session.run(parts["train_op"], feed)
+        values.append(session.run(bias))
+    moves = [np.abs(b - a).max() for a, b in zip(values, values[1:])]
+    trained = moves[:my.WHITEN_BIAS_EPOCHS * 2]
+    assert min(trained) > 0
+    # Afterwards its updates are zero; only the momentum left over runs out (0.85 per step).
+    assert moves[-1] < 0.01 * max(trained), moves
+    session.close()
+
+
+def test_dirac_uniform_passes_channels_through():
+    with tf.Graph().as_default(), tf.compat.v1.Session() as session:
+        kernel = session.run(my.dirac_uniform((3, 3, 4, 6)))
+    identity = kernel[..., :4]
+    expected = np.zeros((3, 3, 4, 4), np.float32)
+    expected[1, 1, np.arange(4), np.arange(4)] = 1
+    np.testing.assert_array_equal(identity, expected)
+    rest = kernel[..., 4:]
+    bound = 1 / np.sqrt(3 * 3 * 4)
+    assert np.abs(rest).max() <= bound and np.abs(rest).max() > 0.5 * bound and rest.std() > 0.3 * bound
+
+
+def test_alternating_flip_swaps_every_epoch():
+    images = np.random.RandomState(3).randint(0, 256, (400, 8, 8, 3)).astype(np.uint8)
+    mirrored = {}
+    for epoch in range(3):
+        out = my.alternating_flip(images, epoch, seed=9)
+        assert out.shape == images.shape and out.dtype == np.uint8
+        same = np.all(out == images, axis=(1, 2, 3))
+        assert np.all(same | np.all(out == images[:, :, ::-1], axis=(1, 2, 3)))
+        mirrored[epoch] = ~same
+    assert 150 < mirrored[0].sum() < 250
+    np.testing.assert_array_equal(mirrored[1], ~mirrored[0])
+    np.testing.assert_array_equal(mirrored[2], mirrored[0])
+
+
+@pytest.mark.parametrize("mode", ["constant", "reflect"])
+def test_random_crop_shifts_by_at_most_pad(mode):
     images = np.random.RandomState(5).randint(1, 256, (200, 32, 32, 3)).astype(np.uint8)
-    out = hw2_utils.random_crop(images, 2, np.random.RandomState(6))
+    out = hw2_utils.random_crop(images, 2, np.random.RandomState(6), mode=mode)
     assert out.shape == images.shape and out.dtype == np.uint8
-    padded = np.pad(images, ((0, 0), (2, 2), (2, 2), (0, 0)))
+    padded = np.pad(images, ((0, 0), (2, 2), (2, 2), (0, 0)), mode=mode)
     shifts = set()
     for i in range(len(images)):
         matches = [(dy, dx) for dy in range(5) for dx in range(5)
@@ -127,6 +187,7 @@ def test_random_crop_shifts_by_at_most_pad():
         assert matches, f"image {i} is not a shifted crop"
         shifts.add(matches[0])
     assert len(shifts) == 25  # every offset in [-2, 2]^2 occurs
+    assert (mode == "reflect") == bool(np.all(out > 0))  # only zero padding brings in zeros
 
 
 def test_save_csv_round_trip(tmp_path):
