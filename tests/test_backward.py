@@ -24,6 +24,11 @@ def tf_conv(x, w, b, stride, pad):
     return tf.transpose(out, [0, 3, 1, 2])
 
 
+def tf_max_pool(x, pool_height, pool_width, stride):
+    pooled = tf.nn.max_pool2d(tf.transpose(x, [0, 2, 3, 1]), (pool_height, pool_width), stride, "VALID")
+    return tf.transpose(pooled, [0, 3, 1, 2])
+
+
 @pytest.mark.parametrize("case_seed", range(6))
 def test_convolution_backward(case_seed):
     rng = np.random.default_rng(500 + case_seed)
@@ -82,11 +87,8 @@ def test_max_pool_backward(pool_height, pool_width, stride):
     dout = rng.standard_normal(out.shape)
     dx = nn.max_pool_backward(dout, cache)
     assert relative_error(dx, numerical_gradient(lambda x: nn.max_pool_forward(x, param)[0], x, dout)) < TOL
-
-    def tf_pool(x):
-        pooled = tf.nn.max_pool2d(tf.transpose(x, [0, 2, 3, 1]), (pool_height, pool_width), stride, "VALID")
-        return tf.transpose(pooled, [0, 3, 1, 2])
-    assert relative_error(dx, tf_grads(tf_pool, (x,), dout)[0]) < 1e-12
+    tf_dx = tf_grads(lambda x: tf_max_pool(x, pool_height, pool_width, stride), (x,), dout)[0]
+    assert relative_error(dx, tf_dx) < 1e-12
 
 
 def test_max_pool_backward_routes_ties_like_tensorflow():
@@ -97,11 +99,8 @@ def test_max_pool_backward_routes_ties_like_tensorflow():
     out, cache = nn.max_pool_forward(x, param)
     dout = rng.standard_normal(out.shape)
     dx = nn.max_pool_backward(dout, cache)
-
-    def tf_pool(x):
-        pooled = tf.nn.max_pool2d(tf.transpose(x, [0, 2, 3, 1]), (3, 2), 2, "VALID")
-        return tf.transpose(pooled, [0, 3, 1, 2])
-    np.testing.assert_allclose(dx, tf_grads(tf_pool, (x,), dout)[0], rtol=0, atol=1e-12)
+    tf_dx = tf_grads(lambda x: tf_max_pool(x, 3, 2, 2), (x,), dout)[0]
+    np.testing.assert_allclose(dx, tf_dx, rtol=0, atol=1e-12)
     assert np.isclose(dx.sum(), dout.sum())  # every output's gradient lands exactly once
 
 
