@@ -1,7 +1,11 @@
 """hw2_cifar_my_model: model shape, training step, augmentation, save_csv, resume."""
+import json
 import os
+import pathlib
+import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pandas as pd
@@ -223,8 +227,12 @@ def run_training(logdir, *extra):
     return result
 
 
+def final_history(logdir):
+    return json.loads((pathlib.Path(my.latest_checkpoint(str(logdir))) / "history.json").read_text())
+
+
 def final_weights(logdir):
-    folder = logdir / "checkpoints" / open(logdir / "checkpoints" / "LATEST").read().strip()
+    folder = pathlib.Path(my.latest_checkpoint(str(logdir)))
     reader = tf.train.load_checkpoint(str(folder / "model"))
     return {name: reader.get_tensor(name) for name in reader.get_variable_to_shape_map()}
 
@@ -246,3 +254,27 @@ def test_resume_gives_the_same_weights_as_one_run(tmp_path):
         np.testing.assert_allclose(a[name], b[name], rtol=1e-6, atol=1e-7, err_msg=name)
     assert (straight / "s.csv").read_text() == (resumed / "s.csv").read_text()
     assert (resumed / "curves.png").exists() and list(resumed.glob("events.out.tfevents.*"))
+
+
+def test_ctrl_c_leaves_a_checkpoint_that_resumes(tmp_path):
+    logdir = tmp_path / "run"
+    command = [sys.executable, os.path.join(hw2_utils.ROOT, "hw2_cifar_my_model.py"), "--subset", "128",
+               "--batch-size", "64", "--epochs", "40", "--logdir", str(logdir), "--out", str(logdir / "s.csv")]
+    env = {**os.environ, "PYTHONPATH": hw2_utils.ROOT}
+    process = subprocess.Popen(command, cwd=hw2_utils.ROOT, env=env, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    latest = logdir / "checkpoints" / "LATEST"
+    deadline = time.monotonic() + 300
+    while not latest.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert process.poll() is None, "training ended before its first checkpoint"
+    process.send_signal(signal.SIGINT)  # what Ctrl-C sends, mid-run
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130 and "continue with --resume" in stderr, stderr
+    assert not (logdir / "s.csv").exists()
+    done = len(final_history(logdir))
+    assert done >= 1 and final_weights(logdir)  # LATEST names a whole, loadable checkpoint
+    resumed = subprocess.run(command + ["--resume", "--stop-after", "1"], cwd=hw2_utils.ROOT, env=env,
+                             capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0 and f"resumed after epoch {done}" in resumed.stdout, resumed.stderr
+    assert len(final_history(logdir)) == done + 1
