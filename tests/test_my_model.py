@@ -258,18 +258,27 @@ def test_resume_gives_the_same_weights_as_one_run(tmp_path):
 
 def test_ctrl_c_leaves_a_checkpoint_that_resumes(tmp_path):
     logdir = tmp_path / "run"
-    command = [sys.executable, os.path.join(hw2_utils.ROOT, "hw2_cifar_my_model.py"), "--subset", "128",
-               "--batch-size", "64", "--epochs", "40", "--logdir", str(logdir), "--out", str(logdir / "s.csv")]
+    # A shell starts background jobs (as CI may run us) with SIGINT ignored, and Python keeps an
+    # ignored SIGINT ignored; a terminal's Ctrl-C reaches a foreground program, so restore that.
+    foreground = ("import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+                  "sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')")
+    command = [sys.executable, "-c", foreground, os.path.join(hw2_utils.ROOT, "hw2_cifar_my_model.py"),
+               "--subset", "128", "--batch-size", "64", "--epochs", "40", "--logdir", str(logdir),
+               "--out", str(logdir / "s.csv")]
     env = {**os.environ, "PYTHONPATH": hw2_utils.ROOT}
     process = subprocess.Popen(command, cwd=hw2_utils.ROOT, env=env, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     latest = logdir / "checkpoints" / "LATEST"
-    deadline = time.monotonic() + 300
-    while not latest.exists() and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert process.poll() is None, "training ended before its first checkpoint"
-    process.send_signal(signal.SIGINT)  # what Ctrl-C sends, mid-run
-    stdout, stderr = process.communicate(timeout=120)
+    try:
+        deadline = time.monotonic() + 300
+        while not latest.exists() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert process.poll() is None, "training ended before its first checkpoint"
+        process.send_signal(signal.SIGINT)  # what Ctrl-C sends, mid-run
+        stdout, stderr = process.communicate(timeout=120)
+    finally:
+        process.kill()  # no-op once it has exited
+        process.wait()
     assert process.returncode == 130 and "continue with --resume" in stderr, stderr
     assert not (logdir / "s.csv").exists()
     done = len(final_history(logdir))
