@@ -283,8 +283,9 @@ def save_checkpoint(parts, logdir, epoch, history):
     shutil.rmtree(final, ignore_errors=True)
     os.replace(tmp, final)
     hw2_utils.atomic_write_text(os.path.join(folder, "LATEST"), os.path.basename(final))
-    for old in sorted(os.listdir(folder)):  # keep the last two
-        if old.startswith("epoch-") and ".part" not in old and old < f"epoch-{epoch:03d}":
+    # Keep the last two; a .part folder still here was left by an interrupted save (ours is renamed).
+    for old in sorted(os.listdir(folder)):
+        if old.startswith("epoch-") and (".part" in old or old < f"epoch-{epoch:03d}"):
             shutil.rmtree(os.path.join(folder, old), ignore_errors=True)
 
 

@@ -237,6 +237,19 @@ def final_weights(logdir):
     return {name: reader.get_tensor(name) for name in reader.get_variable_to_shape_map()}
 
 
+def test_checkpoints_keep_the_last_two_and_drop_interrupted_saves(tmp_path):
+    parts = tiny_graph()
+    folder = tmp_path / "checkpoints"
+    for name in ("epoch-001", "epoch-002", "epoch-002.part999"):  # the last, an interrupted save
+        (folder / name).mkdir(parents=True)
+    history = [{"epoch": e} for e in (1, 2, 3)]
+    my.save_checkpoint(parts, str(tmp_path), 2, history)
+    assert sorted(p.name for p in folder.iterdir()) == ["LATEST", "epoch-002", "epoch-003"]
+    assert my.latest_checkpoint(str(tmp_path)) == str(folder / "epoch-003")
+    assert final_history(tmp_path) == history and final_weights(tmp_path)
+    parts["session"].close()
+
+
 def test_resume_gives_the_same_weights_as_one_run(tmp_path):
     straight, resumed = tmp_path / "straight", tmp_path / "resumed"
     assert run_training(straight).returncode == 0
