@@ -337,22 +337,33 @@ def write_events(writer, record):
 
 # --------------------------------------------------------------------------- training
 
-def train(args):
-    """Train per args; returns (history, private-test predictions (N,) int64)."""
-    preset = dict(PRESETS[args.preset])
-    preset.update({k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size)) if v})
+def prepare_data(subset=0):
+    """What training starts from: (data, train_set, standardize, whitening kernel).
+
+    We train on every labeled image, train and val (the 50,000 CIFAR-10 training
+    images, as airbench does; the first `subset` only, if nonzero); the public
+    test only scores, after each epoch, for the log. data: `load_cifar739()`
+    with train and val dropped; train_set: Domains of uint8 (N, 32, 32, 3) and
+    int labels (N,); standardize: uint8 images -> float32 with the per-channel
+    statistics of train_set; whitening: `whitening_kernel` of its first 2000.
+    """
     data = hw2_utils.load_cifar739()
-    # We train on every labeled image, train and val (the 50,000 CIFAR-10 training images, as
-    # airbench does); the public test only scores, after each epoch, for the log.
-    train_set = hw2_utils.Domains(np.concatenate([data.train.X, data.val.X])[:args.subset or None],
-                                  np.concatenate([data.train.Y, data.val.Y])[:args.subset or None])
+    train_set = hw2_utils.Domains(np.concatenate([data.train.X, data.val.X])[:subset or None],
+                                  np.concatenate([data.train.Y, data.val.Y])[:subset or None])
     data = data._replace(train=None, val=None)  # 150 MB we no longer need
     mean, std = hw2_utils.channel_stats(train_set.X)
 
     def standardize(images):
         return hw2_utils.standardize(images, mean, std)
 
-    whitening = whitening_kernel(standardize(train_set.X[:2000]))
+    return data, train_set, standardize, whitening_kernel(standardize(train_set.X[:2000]))
+
+
+def train(args):
+    """Train per args; returns (history, private-test predictions (N,) int64)."""
+    preset = dict(PRESETS[args.preset])
+    preset.update({k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size)) if v})
+    data, train_set, standardize, whitening = prepare_data(args.subset)
     config = json.loads(json.dumps({"preset": args.preset, **preset, "train_examples": len(train_set.X)}))
     config_path = os.path.join(args.logdir, "config.json")
     if args.resume and os.path.exists(config_path):

@@ -3,6 +3,9 @@
     python bench/bench_cifar.py                       train the default preset, then summarize
     python bench/bench_cifar.py --preset accurate     the 10-epoch wide preset
     python bench/bench_cifar.py --from-run runs/my_model   summarize a finished (or stopped) run
+    python bench/bench_cifar.py --from-run runs/my_model --rescore
+                                                      also re-score its last checkpoint: averaged vs
+                                                      trained weights, with and without TTA
 
 A training runs in this process (into --logdir, default runs/bench-PRESET,
 started afresh), so the peak memory printed is the training's. Seconds are
@@ -53,16 +56,49 @@ def summarize(config, history):
     return lines
 
 
+def rescore(logdir, config):
+    """Lines: public-test accuracy of the last checkpoint with the moving-average and with the
+    trained weights, each with the model's test-time augmentation and with the image alone."""
+    import numpy as np
+    import tensorflow as tf
+    my = hw2_cifar_my_model
+    preset = {key: config[key] for key in my.PRESETS[config["preset"]]}
+    preset["widths"] = tuple(preset["widths"])
+    subset = config["train_examples"] if config["train_examples"] < 50000 else 0
+    data, train_set, standardize, whitening = my.prepare_data(subset)
+    parts = my.build_graph(whitening, preset, -(-len(train_set.X) // preset["batch_size"]))
+    my.restore_checkpoint(parts, logdir)
+    with parts["graph"].as_default():
+        single_view = tf.nn.softmax(parts["model"].output)
+
+    def accuracy(output):
+        scores = hw2_utils.session_predict(parts["session"], output, parts["X"], data.public_test.X, 500,
+                                           preprocess=standardize)
+        return float(np.mean(scores.argmax(1) == data.public_test.Y))
+
+    trained = [accuracy(parts["probabilities"]), accuracy(single_view)]
+    with my.averaged_weights(parts):
+        averaged = [accuracy(parts["probabilities"]), accuracy(single_view)]
+    parts["session"].close()
+    return [f"  last checkpoint, public test: averaged weights {averaged[0]:.2%} with TTA, {averaged[1]:.2%} "
+            f"without; trained weights {trained[0]:.2%} with TTA, {trained[1]:.2%} without"]
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preset", choices=sorted(hw2_cifar_my_model.PRESETS), default="fast")
     parser.add_argument("--epochs", type=int, help="override the preset's epochs")
     parser.add_argument("--logdir", help="run folder (default runs/bench-PRESET); replaced")
     parser.add_argument("--from-run", metavar="DIR", help="summarize this run folder instead of training")
+    parser.add_argument("--rescore", action="store_true",
+                        help="with --from-run: re-score the last checkpoint, averaged vs trained weights")
     args = parser.parse_args(argv)
+    if args.rescore and not args.from_run:
+        parser.error("--rescore re-scores a finished run: give its folder with --from-run DIR")
     if args.from_run:
         config, history = read_run(args.from_run)
-        print("\n".join(summarize(config, history)))
+        lines = summarize(config, history) + (rescore(args.from_run, config) if args.rescore else [])
+        print("\n".join(lines))
         return 0
     logdir = args.logdir or os.path.join(ROOT, "runs", f"bench-{args.preset}")
     shutil.rmtree(logdir, ignore_errors=True)
