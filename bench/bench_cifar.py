@@ -22,8 +22,10 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-import hw2_utils  # noqa: E402,F401  (sets up TensorFlow before the model module imports it)
+import hw2_utils  # noqa: E402  (sets up TensorFlow before anything imports it)
 import hw2_cifar_my_model  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
 
 THRESHOLDS = (0.83, 0.90, 0.94)
 
@@ -59,13 +61,10 @@ def summarize(config, history):
 def rescore(logdir, config):
     """Lines: public-test accuracy of the last checkpoint with the moving-average and with the
     trained weights, each with the model's test-time augmentation and with the image alone."""
-    import numpy as np
-    import tensorflow as tf
     my = hw2_cifar_my_model
     preset = {key: config[key] for key in my.PRESETS[config["preset"]]}
     preset["widths"] = tuple(preset["widths"])
-    subset = config["train_examples"] if config["train_examples"] < 50000 else 0
-    data, train_set, standardize, whitening = my.prepare_data(subset)
+    data, train_set, standardize, whitening = my.prepare_data(config["train_examples"])  # the run's images
     parts = my.build_graph(whitening, preset, -(-len(train_set.X) // preset["batch_size"]))
     my.restore_checkpoint(parts, logdir)
     with parts["graph"].as_default():

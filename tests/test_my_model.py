@@ -219,12 +219,18 @@ def test_save_csv_rejects_bad_input_and_writes_nothing(tmp_path, predictions, me
     assert list(tmp_path.iterdir()) == []
 
 
+def training_command(logdir, *extra, epochs=2, python=(sys.executable,)):
+    """A small training (256 images, batch 64) into logdir, run by the `python` command line."""
+    return [*python, os.path.join(hw2_utils.ROOT, "hw2_cifar_my_model.py"), "--subset", "256",
+            "--batch-size", "64", "--epochs", str(epochs), "--logdir", str(logdir), "--out", str(logdir / "s.csv"),
+            *extra]
+
+
+TRAINING_PROCESS = dict(cwd=hw2_utils.ROOT, env={**os.environ, "PYTHONPATH": hw2_utils.ROOT}, text=True)
+
+
 def run_training(logdir, *extra):
-    command = [sys.executable, os.path.join(hw2_utils.ROOT, "hw2_cifar_my_model.py"), "--subset", "256",
-               "--batch-size", "64", "--epochs", "2", "--logdir", str(logdir), "--out", str(logdir / "s.csv"), *extra]
-    result = subprocess.run(command, cwd=hw2_utils.ROOT, capture_output=True, text=True, timeout=600,
-                            env={**os.environ, "PYTHONPATH": hw2_utils.ROOT})
-    return result
+    return subprocess.run(training_command(logdir, *extra), capture_output=True, timeout=600, **TRAINING_PROCESS)
 
 
 def final_history(logdir):
@@ -275,12 +281,8 @@ def test_ctrl_c_leaves_a_checkpoint_that_resumes(tmp_path):
     # ignored SIGINT ignored; a terminal's Ctrl-C reaches a foreground program, so restore that.
     foreground = ("import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
                   "sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')")
-    command = [sys.executable, "-c", foreground, os.path.join(hw2_utils.ROOT, "hw2_cifar_my_model.py"),
-               "--subset", "128", "--batch-size", "64", "--epochs", "40", "--logdir", str(logdir),
-               "--out", str(logdir / "s.csv")]
-    env = {**os.environ, "PYTHONPATH": hw2_utils.ROOT}
-    process = subprocess.Popen(command, cwd=hw2_utils.ROOT, env=env, text=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    command = training_command(logdir, epochs=40, python=(sys.executable, "-c", foreground))
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **TRAINING_PROCESS)
     latest = logdir / "checkpoints" / "LATEST"
     try:
         deadline = time.monotonic() + 300
@@ -288,7 +290,7 @@ def test_ctrl_c_leaves_a_checkpoint_that_resumes(tmp_path):
             time.sleep(0.05)
         assert process.poll() is None, "training ended before its first checkpoint"
         process.send_signal(signal.SIGINT)  # what Ctrl-C sends, mid-run
-        stdout, stderr = process.communicate(timeout=120)
+        _, stderr = process.communicate(timeout=120)
     finally:
         process.kill()  # no-op once it has exited
         process.wait()
@@ -296,7 +298,7 @@ def test_ctrl_c_leaves_a_checkpoint_that_resumes(tmp_path):
     assert not (logdir / "s.csv").exists()
     done = len(final_history(logdir))
     assert done >= 1 and final_weights(logdir)  # LATEST names a whole, loadable checkpoint
-    resumed = subprocess.run(command + ["--resume", "--stop-after", "1"], cwd=hw2_utils.ROOT, env=env,
-                             capture_output=True, text=True, timeout=600)
+    resumed = subprocess.run(command + ["--resume", "--stop-after", "1"], capture_output=True, timeout=600,
+                             **TRAINING_PROCESS)
     assert resumed.returncode == 0 and f"resumed after epoch {done}" in resumed.stdout, resumed.stderr
     assert len(final_history(logdir)) == done + 1
