@@ -59,11 +59,10 @@ bench-cifar: $(STAMP) data
 train-cifar-spec: $(STAMP) data
 	$(PY) hw2_cifar.py --epochs $(EPOCHS)
 
-# The own model (default preset), retrained when its code changes. An interrupted
-# run continues with: .venv/bin/python hw2_cifar_my_model.py --logdir $(RUN) --resume
+# The own model (default preset), retrained when its code changes. `--resume auto` continues an
+# interrupted run of the same settings and code, and moves any other run to $(RUN).old-N.
 submission.csv: hw2_cifar_my_model.py hw2_utils.py hw2_data.py $(STAMP) | data
-	rm -rf $(RUN)
-	$(PY) hw2_cifar_my_model.py --logdir $(RUN) --out $@
+	$(PY) hw2_cifar_my_model.py --logdir $(RUN) --out $@ --resume auto
 
 train: submission.csv
 

@@ -29,11 +29,14 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import shutil
 import sys
 
 import numpy as np
 import tensorflow as tf
+
+from hw2_data import PRIVATE_TEST_SIZE
 
 layers = tf.keras.layers
 
@@ -59,7 +62,6 @@ LABEL_SMOOTHING = 0.2
 EMA_EPOCHS = 1                # the moving average of the weights spans about an epoch of steps
 LOGIT_SCALE = 1 / 9
 CROP_PAD = 2
-PRIVATE_TEST_SIZE = 5000
 
 
 # --------------------------------------------------------------------------- model
@@ -203,12 +205,15 @@ def build_graph(whitening, preset, steps_per_epoch):
         use_ema = tf.group(*[tf.compat.v1.assign(w, a) for w, a in zip(model.weights, averages)])
         correct = tf.equal(tf.argmax(logits, 1), labels)
         probabilities = test_time_augmentation(model, X, logits, preset["tta_shifts"])
-        saver = tf.compat.v1.train.Saver(max_to_keep=2)
+        # Checkpoint names are the variables' op names, as tf.train.Saver's default; save_checkpoint prunes.
+        checkpointed = {variable.op.name: variable for variable in tf.compat.v1.global_variables()}
+        saver = tf.compat.v1.train.Saver(checkpointed, max_to_keep=None)
         session = tf.compat.v1.Session(graph=graph)
         session.run(tf.compat.v1.global_variables_initializer())
     return dict(graph=graph, session=session, X=X, labels=labels, is_training=is_training, model=model,
                 loss=loss, train_op=train_op, correct=correct, probabilities=probabilities,
-                learning_rate=learning_rate, step=step, saver=saver, averages=averages, use_ema=use_ema)
+                learning_rate=learning_rate, step=step, saver=saver, checkpointed=checkpointed, averages=averages,
+                use_ema=use_ema)
 
 
 @contextlib.contextmanager
@@ -269,11 +274,41 @@ def save_csv(predictions, path="submission.csv", expected_length=PRIVATE_TEST_SI
 
 # --------------------------------------------------------------------------- checkpoints, logs
 
-def save_checkpoint(parts, logdir, epoch, history):
-    """Checkpoint after `epoch` (0-based) as LOGDIR/checkpoints/epoch-NNN, then point LATEST at it."""
+KEEP_CHECKPOINTS = 2   # the last, and the one before it to fall back on if the last is damaged
+CHECKPOINT_FOLDER = re.compile(r"epoch-(\d+)")
+
+
+class RunError(RuntimeError):
+    """A run folder cannot be used as asked (nothing to resume, other shapes, every checkpoint damaged)."""
+
+
+def checkpoint_folders(logdir):
+    """Complete checkpoints in LOGDIR/checkpoints as [(epochs done, folder)], newest first (by number)."""
     folder = os.path.join(logdir, "checkpoints")
-    final = os.path.join(folder, f"epoch-{epoch + 1:03d}")
+    if not os.path.isdir(folder):
+        return []
+    found = [(int(match[1]), os.path.join(folder, name)) for name in os.listdir(folder)
+             if (match := CHECKPOINT_FOLDER.fullmatch(name))]
+    return sorted(found, reverse=True)
+
+
+def latest_checkpoint(logdir):
+    """Folder of the newest complete checkpoint in logdir (model + history.json), or None."""
+    folders = checkpoint_folders(logdir)
+    return folders[0][1] if folders else None
+
+
+def save_checkpoint(parts, logdir, epoch, history):
+    """Checkpoint after `epoch` (0-based) as LOGDIR/checkpoints/epoch-NNN; keep the last KEEP_CHECKPOINTS.
+
+    Written under a temporary name and renamed when whole, so a folder named
+    epoch-NNN is always complete; folders left by killed saves are removed.
+    """
+    final = os.path.join(logdir, "checkpoints", f"epoch-{epoch + 1:03d}")
     tmp = final + f".part{os.getpid()}"
+    os.makedirs(os.path.dirname(final), exist_ok=True)
+    for _, other in checkpoint_folders(logdir) + [(None, final)]:
+        hw2_utils.remove_stale_parts(other)
     shutil.rmtree(tmp, ignore_errors=True)
     os.makedirs(tmp)
     parts["saver"].save(parts["session"], os.path.join(tmp, "model"), write_meta_graph=False,
@@ -282,30 +317,58 @@ def save_checkpoint(parts, logdir, epoch, history):
         json.dump(history, stream)
     shutil.rmtree(final, ignore_errors=True)
     os.replace(tmp, final)
-    hw2_utils.atomic_write_text(os.path.join(folder, "LATEST"), os.path.basename(final))
-    # Keep the last two; a .part folder still here was left by an interrupted save (ours is renamed).
-    for old in sorted(os.listdir(folder)):
-        if old.startswith("epoch-") and (".part" in old or old < f"epoch-{epoch:03d}"):
-            shutil.rmtree(os.path.join(folder, old), ignore_errors=True)
+    for _, old in checkpoint_folders(logdir)[KEEP_CHECKPOINTS:]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def checkpoint_shape_problems(parts, prefix):
+    """Differences between the variables saved at `prefix` and the graph's: a list of messages."""
+    saved = tf.train.load_checkpoint(prefix).get_variable_to_shape_map()
+    expected = {name: variable.shape.as_list() for name, variable in parts["checkpointed"].items()}
+    problems = [f"{name}: saved {saved[name]}, this graph has {shape}"
+                for name, shape in sorted(expected.items()) if name in saved and list(saved[name]) != shape]
+    missing = sorted(set(expected) - set(saved))
+    if missing:
+        problems.append(f"not saved: {', '.join(missing[:3])}{' ...' if len(missing) > 3 else ''}")
+    return problems
 
 
 def restore_checkpoint(parts, logdir):
-    """Restore the last checkpoint; returns (epochs done, history) or (0, []) when there is none."""
-    folder = latest_checkpoint(logdir)
-    if folder is None:
-        return 0, []
-    parts["saver"].restore(parts["session"], os.path.join(folder, "model"))
-    with open(os.path.join(folder, "history.json")) as stream:
-        history = json.load(stream)
-    return len(history), history
+    """Restore the newest usable checkpoint; returns (epochs done, history), (0, []) when there is none.
 
-
-def latest_checkpoint(logdir):
-    """Folder of the last complete epoch's checkpoint in logdir (model + history.json), or None."""
-    pointer = os.path.join(logdir, "checkpoints", "LATEST")
-    if not os.path.exists(pointer):
-        return None
-    return os.path.join(logdir, "checkpoints", open(pointer).read().strip())
+    A damaged checkpoint (unreadable files, bad history.json) is skipped with a
+    warning for the one before it. Raises RunError when the checkpoint holds
+    weights of other shapes (another preset or another model) or when every
+    checkpoint is damaged.
+    """
+    folders = checkpoint_folders(logdir)
+    for epochs_done, folder in folders:
+        prefix = os.path.join(folder, "model")
+        try:
+            problems = checkpoint_shape_problems(parts, prefix)
+        except (tf.errors.OpError, ValueError) as error:
+            print(f"warning: {folder} is damaged ({type(error).__name__}: {str(error).splitlines()[0]}); "
+                  "trying the checkpoint before it", file=sys.stderr)
+            continue
+        if problems:
+            raise RunError(f"{folder} was written by another model or preset ({'; '.join(problems[:3])}); "
+                           "resume with the settings it was started with, or start afresh in another --logdir")
+        try:
+            parts["saver"].restore(parts["session"], prefix)
+            with open(os.path.join(folder, "history.json")) as stream:
+                history = json.load(stream)
+            if not (isinstance(history, list) and len(history) == epochs_done
+                    and all(isinstance(r, dict) and r.get("epoch") == i + 1 for i, r in enumerate(history))):
+                raise ValueError(f"history.json does not list epochs 1-{epochs_done}")
+        except (tf.errors.OpError, ValueError, OSError) as error:
+            print(f"warning: {folder} is damaged ({type(error).__name__}: {str(error).splitlines()[0]}); "
+                  "trying the checkpoint before it", file=sys.stderr)
+            continue
+        return epochs_done, history
+    if folders:
+        raise RunError(f"every checkpoint in {logdir}/checkpoints is damaged; start afresh in another --logdir "
+                       "(or delete that folder)")
+    return 0, []
 
 
 def write_curves(history, path):
@@ -359,25 +422,71 @@ def prepare_data(subset=0):
     return data, train_set, standardize, whitening_kernel(standardize(train_set.X[:2000]))
 
 
+def code_fingerprint():
+    """Fingerprint of the own model's sources, username and seed: a run continues only on the same code."""
+    from hw2_submission import MODEL_SOURCES, fingerprint, read_project_file
+    return fingerprint({name: read_project_file(name) for name in MODEL_SOURCES}, ANDREW_USERNAME, SEED)
+
+
+def saved_config(logdir):
+    """The config.json a run in logdir was started with, or None (none there, or unreadable)."""
+    try:
+        with open(os.path.join(logdir, "config.json")) as stream:
+            saved = json.load(stream)
+    except (OSError, ValueError):
+        return None
+    return saved if isinstance(saved, dict) else None
+
+
+def run_is_compatible(logdir, config):
+    """True when logdir holds a checkpoint of a run started with exactly this config (code included)."""
+    return latest_checkpoint(logdir) is not None and saved_config(logdir) == config
+
+
+def check_resumable(logdir, config):
+    """Raise RunError unless the run in logdir can continue with `config`; warn when only the code changed."""
+    saved = saved_config(logdir)
+    if saved is None:
+        print(f"warning: {logdir}/config.json is missing or unreadable; the checkpoint's shapes are checked "
+              "when it is restored", file=sys.stderr)
+        return
+    changed = sorted(k for k in set(saved) | set(config) if k != "code" and saved.get(k) != config.get(k))
+    if changed:
+        raise RunError(f"{logdir} was started with " + ", ".join(f"{k}={saved.get(k)}" for k in changed)
+                       + "; resume it with the same --preset, --epochs, --batch-size and --subset, "
+                       "or start afresh in another --logdir")
+    if saved.get("code") != config["code"]:
+        print(f"warning: the code, username or seed changed since {logdir} was started; continuing it "
+              "(the result mixes both; use --resume auto to start afresh instead)", file=sys.stderr)
+
+
+def set_aside(logdir):
+    """Rename logdir to the first free logdir.old-N (nothing is deleted); returns the new name."""
+    number = 1
+    while os.path.exists(f"{logdir}.old-{number}"):
+        number += 1
+    os.replace(logdir, f"{logdir}.old-{number}")
+    return f"{logdir}.old-{number}"
+
+
 def train(args):
     """Train per args; returns (history, private-test predictions (N,) int64)."""
     preset = dict(PRESETS[args.preset])
     preset.update({k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size)) if v})
     data, train_set, standardize, whitening = prepare_data(args.subset)
-    config = json.loads(json.dumps({"preset": args.preset, **preset, "train_examples": len(train_set.X)}))
-    config_path = os.path.join(args.logdir, "config.json")
-    if args.resume and os.path.exists(config_path):
-        saved = json.load(open(config_path))
-        changed = sorted(k for k in set(saved) | set(config) if saved.get(k) != config.get(k))
-        if changed:
-            raise SystemExit(f"error: {args.logdir} was started with " + ", ".join(
-                f"{k}={saved.get(k)}" for k in changed) + "; resume it with the same --preset, --epochs, "
-                "--batch-size and --subset, or start afresh in another --logdir")
-    hw2_utils.atomic_write_text(config_path, json.dumps(config, indent=1))
+    config = json.loads(json.dumps({"preset": args.preset, **preset, "train_examples": len(train_set.X),
+                                    "code": code_fingerprint()}))
+    resume = args.resume == "always" or args.resume == "auto" and run_is_compatible(args.logdir, config)
+    if resume:
+        check_resumable(args.logdir, config)
+    elif latest_checkpoint(args.logdir):   # only with --resume auto: an incompatible run, kept aside
+        aside = set_aside(args.logdir)
+        print(f"{args.logdir} held a run of other settings or code: moved to {aside}; starting afresh")
+    hw2_utils.atomic_write_text(os.path.join(args.logdir, "config.json"), json.dumps(config, indent=1))
     steps_per_epoch = -(-len(train_set.X) // preset["batch_size"])
     parts = build_graph(whitening, preset, steps_per_epoch)
     session = parts["session"]
-    start_epoch, history = restore_checkpoint(parts, args.logdir) if args.resume else (0, [])
+    start_epoch, history = restore_checkpoint(parts, args.logdir) if resume else (0, [])
     if start_epoch:
         print(f"resumed after epoch {start_epoch} from {args.logdir}/checkpoints")
     seed = hw2_utils.derive_seed(ANDREW_USERNAME, "train", SEED)
@@ -439,7 +548,10 @@ def parse_args(argv):
     parser.add_argument("--out", default="submission.csv", help="CSV of private-test predictions")
     parser.add_argument("--logdir", default=os.path.join("runs", "my_model"),
                         help="checkpoints, TensorBoard events and curves.png go here")
-    parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint in --logdir")
+    parser.add_argument("--resume", nargs="?", const="always", choices=("always", "auto"),
+                        help="continue the run in --logdir from its last checkpoint; `--resume auto` "
+                             "continues it only if it was started with the same settings and code, and "
+                             "otherwise moves it to LOGDIR.old-N and starts afresh (what `make` does)")
     parser.add_argument("--subset", type=int, default=0, help="train on the first N images only (smoke tests)")
     parser.add_argument("--stop-after", type=int, default=0,
                         help="stop after N epochs of this invocation (a planned interruption)")
@@ -448,9 +560,13 @@ def parse_args(argv):
         value = getattr(args, name)
         if value is not None and value < 0 or name in ("epochs", "batch_size") and value == 0:
             parser.error(f"--{name.replace('_', '-')} must be a positive integer")
-    if not args.resume and os.path.exists(os.path.join(args.logdir, "checkpoints", "LATEST")):
+    has_run = latest_checkpoint(args.logdir) is not None
+    if not args.resume and has_run:
         parser.error(f"{args.logdir} already holds a run: pass --resume to continue it, "
                      "or another --logdir (or delete that folder) to start afresh")
+    if args.resume == "always" and not has_run:
+        parser.error(f"--resume: {args.logdir} holds no checkpoint to continue; run without --resume "
+                     "to start afresh (or name the run's folder with --logdir)")
     return args
 
 
@@ -458,6 +574,9 @@ def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
         history, predictions = train(args)
+    except RunError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"\ninterrupted: the last complete checkpoint is in {args.logdir}/checkpoints; "
               "continue with --resume", file=sys.stderr)
@@ -467,7 +586,7 @@ def main(argv=None):
     if predictions is None:
         print(f"stopped after epoch {len(history)}; continue with --resume")
         return 0
-    save_csv(predictions, args.out, expected_length=len(predictions))
+    save_csv(predictions, args.out)
     last = history[-1]
     print(f"my_model: {last['epoch']} epochs, public-test accuracy {last['val_acc']:.4f}, "
           f"training time {last['seconds'] / 60:.1f} min; wrote {args.out} and {args.logdir}/curves.png")

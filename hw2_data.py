@@ -33,6 +33,8 @@ CIFAR_SPLIT_SEED = 739
 MNIST_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
                "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
 MNIST_TRAIN_SIZE = 50_000
+CIFAR_TEST_SIZE = 10_000
+PRIVATE_TEST_SIZE = CIFAR_TEST_SIZE // 2   # the second half of the test images; submission.csv has a row each
 
 
 class DataBuildError(RuntimeError):
@@ -48,16 +50,50 @@ def file_digest(path, algorithm):
     return digest.hexdigest()
 
 
-def atomic_write(path, write):
+def process_is_running(pid):
+    """True when a process with this pid exists (ours included)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, owned by another user
+        return True
+    return True
+
+
+def remove_stale_parts(path):
+    """Remove `path.part<pid>` files or folders whose writer process is gone (killed mid-write).
+
+    Those of running processes are left alone: another run may be writing them.
+    """
+    folder, name = os.path.split(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        return
+    for entry in os.listdir(folder):
+        pid = entry[len(name) + len(".part"):]
+        if entry.startswith(name + ".part") and pid.isdigit() and not process_is_running(int(pid)):
+            stale = os.path.join(folder, entry)
+            shutil.rmtree(stale) if os.path.isdir(stale) and not os.path.islink(stale) else os.remove(stale)
+
+
+def atomic_write(path, write, accept=None):
     """Call write(tmp_path), then rename tmp_path to path; no partial file on failure.
 
     The shared way every hw2 file a user keeps is written (logs, CSVs, zips, PNGs).
+    accept(tmp_path), if given, decides after writing: when it returns False the
+    file is discarded and whatever is at `path` stays as it was.
+    The temporary name is `path.part<pid>`; leftovers of killed writers are removed first.
+    Returns True when path was written.
     """
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    remove_stale_parts(path)
     tmp_path = f"{path}.part{os.getpid()}"
     try:
         write(tmp_path)
-        os.replace(tmp_path, path)
+        accepted = accept is None or accept(tmp_path)
+        if accepted:
+            os.replace(tmp_path, path)
+        return accepted
     finally:
         if os.path.exists(tmp_path):
             os.remove(tmp_path)
@@ -162,6 +198,7 @@ def build_cifar739(archive, out_dir):
         "public_test_X": test_x[test_order[:n_public]], "public_test_y": test_y[test_order[:n_public]],
         "private_test_X": test_x[test_order[n_public:]],
     }
+    remove_stale_parts(out_dir)
     tmp_dir = f"{out_dir}.part{os.getpid()}"
     shutil.rmtree(tmp_dir, ignore_errors=True)
     os.makedirs(tmp_dir)

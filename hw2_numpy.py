@@ -34,6 +34,37 @@ def _check_ndim(name, array, ndim, layout):
         raise ValueError(f"{name} must be {ndim}-D {layout}, got shape {np.shape(array)}")
 
 
+def _real_array(name, value):
+    """value as a numpy array of real numbers (float, int or unsigned int); TypeError for anything else.
+
+    bool, complex, object, string and date arrays have no meaning as activations or weights.
+    """
+    array = np.asarray(value)
+    if array.dtype.kind not in "fiu":
+        hint = " (convert it with .astype(float) if you mean 0 and 1)" if array.dtype.kind == "b" else ""
+        raise TypeError(f"{name} must hold real numbers (a float or integer dtype), got dtype {array.dtype}{hint}")
+    return array
+
+
+def _float_dtype(*arrays):
+    """The common dtype of arrays when it is a float type; float64 when they are all integers."""
+    dtype = np.result_type(*arrays)
+    return dtype if dtype.kind == "f" else np.dtype(np.float64)
+
+
+# The most a single call may allocate: the sizes of its temporary arrays are checked
+# before any is made, so a huge pad or input fails with a message, not an out-of-memory kill.
+MAX_BYTES = 4 * 2 ** 30
+
+
+def _check_memory(what, *shapes_and_dtypes):
+    """Raise MemoryError naming the sizes when the arrays (shape, dtype) would exceed MAX_BYTES in all."""
+    total = sum(int(np.prod(shape, dtype=object)) * np.dtype(dtype).itemsize for shape, dtype in shapes_and_dtypes)
+    if total > MAX_BYTES:
+        raise MemoryError(f"{what} would need {total / 2 ** 30:.1f} GiB of arrays, more than "
+                          f"hw2_numpy.MAX_BYTES = {MAX_BYTES / 2 ** 30:.0f} GiB; use smaller inputs or padding")
+
+
 class Cache:
     """What a forward pass keeps for its backward pass.
 
@@ -76,7 +107,10 @@ def convolution(x, w, b, stride, pad):
     Returns out (N, F, out_height, out_width) with
     out_height = 1 + (H + 2 pad - HH) // stride, out_width likewise, and
     out[n, f] = sum over c, i, j of x_pad[n, c, i + s*h, j + s*w] * w[f, c, i, j] + b[f].
-    The dtype is the common float type of x and w.
+    dtypes: x, w and b hold real numbers (float or integer; bool, complex and
+    object arrays raise TypeError). out has the common float type of x and w
+    (float16 stays float16, integers give float64), computed in at least
+    float32. Every size must be at least 1 (N may be 0).
     """
     hw2_utils.exercise(andrew_username=ANDREW_USERNAME, seed=SEED)
     return convolution_forward(x, w, b, stride, pad)[0]
@@ -84,10 +118,13 @@ def convolution(x, w, b, stride, pad):
 
 def convolution_forward(x, w, b, stride, pad):
     """`convolution` without the exercise preamble; returns (out, cache for convolution_backward)."""
-    x, w, b = np.asarray(x), np.asarray(w), np.asarray(b)
+    x, w, b = _real_array("x", x), _real_array("w", w), _real_array("b", b)
     _check_ndim("x", x, 4, "(N, C, H, W)")
     _check_ndim("w", w, 4, "(F, C, HH, WW)")
     num_filters, channels, kernel_height, kernel_width = w.shape
+    if min(w.shape) < 1 or min(x.shape[1:]) < 1:
+        raise ValueError(f"x (N, C, H, W) = {x.shape} and w (F, C, HH, WW) = {w.shape} need at least one "
+                         "channel, filter, row and column each")
     if x.shape[1] != channels:
         raise ValueError(f"channel mismatch: x has {x.shape[1]} channels (axis 1 of {x.shape}) "
                          f"but w expects {channels} (axis 1 of {w.shape})")
@@ -100,16 +137,21 @@ def convolution_forward(x, w, b, stride, pad):
         raise ValueError(f"filter {kernel_height}x{kernel_width} is larger than the padded input "
                          f"{padded_height}x{padded_width}; use a smaller filter or more padding")
 
-    dtype = np.result_type(x.dtype, w.dtype, np.float32)
-    x_padded = np.pad(x.astype(dtype, copy=False).transpose(0, 2, 3, 1),
-                      ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+    out_dtype = _float_dtype(x, w)
+    dtype = np.promote_types(out_dtype, np.float32)
     n = x.shape[0]
     out_height = output_size(x.shape[2], kernel_height, stride, pad)
     out_width = output_size(x.shape[3], kernel_width, stride, pad)
+    _check_memory(f"convolution of x {x.shape} with w {w.shape}, pad {pad}, stride {stride}",
+                  ((n, padded_height, padded_width, channels), dtype),
+                  ((n * out_height * out_width, kernel_height * kernel_width * channels), dtype),
+                  ((n * out_height * out_width, num_filters), dtype))
+    x_padded = np.pad(x.astype(dtype, copy=False).transpose(0, 2, 3, 1),
+                      ((0, 0), (pad, pad), (pad, pad), (0, 0)))
     columns = hw2_utils.patch_rows(x_padded, kernel_height, kernel_width, stride)  # (N*out_h*out_w, HH*WW*C)
     filters = w.astype(dtype, copy=False).transpose(0, 2, 3, 1).reshape(num_filters, -1)  # (F, HH*WW*C)
     out = columns @ filters.T + b.astype(dtype, copy=False)       # (N*out_h*out_w, F)
-    out = out.reshape(n, out_height, out_width, num_filters).transpose(0, 3, 1, 2)
+    out = out.reshape(n, out_height, out_width, num_filters).transpose(0, 3, 1, 2).astype(out_dtype, copy=False)
     cache = Cache("convolution", out.shape, columns=columns, filters=filters, x_shape=x.shape,
                   w_shape=w.shape, stride=stride, pad=pad)
     return out, cache
@@ -151,28 +193,38 @@ LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114])
 def grayscale_filter(w):
     """Make filter 1 of w compute luma 0.299 R + 0.587 G + 0.114 B (pad 1, stride 1).
 
-    w: (2, 3, 3, 3) float array (F, C, HH, WW). Filter 1 becomes the identity
-    3x3 kernel (1 at the centre) scaled per input channel by the luma weights;
-    filter 0 is left untouched. Modifies w in place and returns it.
+    w: (2, 3, 3, 3) numpy array of a float dtype (F, C, HH, WW). Filter 1
+    becomes the identity 3x3 kernel (1 at the centre) scaled per input channel
+    by the luma weights; filter 0 is left untouched. Modifies w in place and
+    returns it; an integer array could not hold the weights and raises TypeError.
     """
     hw2_utils.exercise(andrew_username=ANDREW_USERNAME, seed=SEED)
+    if not isinstance(w, np.ndarray):
+        raise TypeError(f"w must be a numpy array (it is changed in place), got {type(w).__name__}")
     if np.shape(w) != (2, 3, 3, 3):
         raise ValueError(f"w must have shape (2, 3, 3, 3) (filters, RGB channels, 3, 3), got {np.shape(w)}")
+    if w.dtype.kind != "f":
+        raise TypeError(f"w must have a float dtype to hold the luma weights 0.299, 0.587, 0.114, got "
+                        f"{w.dtype}; pass w.astype(float)")
     w[1] = 0.0
     w[1, :, 1, 1] = LUMA_WEIGHTS
     return w
 
 
 def relu(x):
-    """ReLU forward pass: max(0, x) elementwise. x: any shape; returns the same shape and dtype."""
+    """ReLU forward pass: max(0, x) elementwise.
+
+    x: any shape, real numbers (float or integer; bool, complex and object
+    arrays raise TypeError). Returns a new array of the same shape and dtype.
+    """
     hw2_utils.exercise(andrew_username=ANDREW_USERNAME, seed=SEED)
     return relu_forward(x)[0]
 
 
 def relu_forward(x):
     """`relu` without the exercise preamble; returns (out, cache for relu_backward)."""
-    x = np.asarray(x)
-    out = np.maximum(x, 0, dtype=x.dtype) if x.dtype.kind in "fiu" else np.maximum(x, 0)
+    x = _real_array("x", x)
+    out = np.maximum(x, x.dtype.type(0))
     return out, Cache("relu", out.shape, positive=x > 0)
 
 
@@ -188,8 +240,10 @@ POOL_KEYS = ("pool_height", "pool_width", "stride")
 def max_pool(x, pool_param):
     """Max-pooling forward pass.
 
-    x: (N, C, H, W); pool_param: dict with 'pool_height', 'pool_width', 'stride'
-    (positive ints). No padding. Returns (N, C, out_height, out_width) with
+    x: (N, C, H, W) real numbers (float or integer; bool, complex and object
+    arrays raise TypeError); pool_param: dict with 'pool_height', 'pool_width',
+    'stride' (positive ints). No padding. Returns a new array (never a view of
+    x) of x's dtype, (N, C, out_height, out_width) with
     out_height = 1 + (H - pool_height) // stride, out_width likewise.
     """
     hw2_utils.exercise(andrew_username=ANDREW_USERNAME, seed=SEED)
@@ -207,8 +261,10 @@ def _pool_offsets(x, pool_height, pool_width, stride, out_height, out_width):
 
 def max_pool_forward(x, pool_param):
     """`max_pool` without the exercise preamble; returns (out, cache for max_pool_backward)."""
-    x = np.asarray(x)
+    x = _real_array("x", x)
     _check_ndim("x", x, 4, "(N, C, H, W)")
+    if not isinstance(pool_param, dict):
+        raise TypeError(f"pool_param must be a dict with {list(POOL_KEYS)}, got {type(pool_param).__name__}")
     missing = [key for key in POOL_KEYS if key not in pool_param]
     if missing:
         raise ValueError(f"pool_param is missing {missing}; it needs all of {list(POOL_KEYS)}")
@@ -223,8 +279,9 @@ def max_pool_forward(x, pool_param):
     # out = max over window offsets (i, j) of the strided slice starting at (i, j).
     # Each np.maximum runs over every output at once; reducing the window axes of a
     # sliding_window_view instead runs numpy's inner loop over 2-4 elements (35x slower).
-    out = functools.reduce(np.maximum, (window for _, window in
-                                        _pool_offsets(x, pool_height, pool_width, stride, out_height, out_width)))
+    windows = (window for _, window in _pool_offsets(x, pool_height, pool_width, stride, out_height, out_width))
+    first = next(windows).copy()  # a 1x1 window would otherwise return a view of x
+    out = functools.reduce(lambda maxima, window: np.maximum(maxima, window, out=maxima), windows, first)
     return out, Cache("max_pool", out.shape, x=x, out=out, pool=(pool_height, pool_width, stride))
 
 
@@ -252,11 +309,13 @@ maxpool = max_pool  # the handout's name
 def dropout(x, mode, p):
     """Inverted dropout forward pass.
 
-    x: any shape; mode: 'train' or 'test'; p: probability of DROPPING a unit, in [0, 1].
+    x: any shape, real numbers (float or integer; bool, complex and object
+    arrays raise TypeError); mode: 'train' or 'test'; p: probability of
+    DROPPING a unit, in [0, 1].
     Train: each unit is zeroed with probability p, survivors are scaled by
     1 / (1 - p) so the expectation is unchanged (p = 1 returns all zeros).
-    Test: returns x unchanged. Output has x's shape and dtype (float64 for
-    integer input).
+    Test: returns a copy of x, values unchanged. Output is a new array with
+    x's shape and dtype (float64 for integer input).
     """
     hw2_utils.exercise(andrew_username=ANDREW_USERNAME, seed=SEED)
     return dropout_forward(x, mode, p)[0]
@@ -267,7 +326,7 @@ def dropout_forward(x, mode, p, rng=np.random):
 
     The mask is drawn from `rng` (numpy's global generator by default).
     """
-    x = np.asarray(x)
+    x = _real_array("x", x)
     if mode not in ("train", "test"):
         raise ValueError(f"mode must be 'train' or 'test', got {mode!r}")
     if isinstance(p, bool) or not isinstance(p, (int, float, np.floating, np.integer)) or not 0 <= p <= 1:
@@ -280,7 +339,7 @@ def dropout_forward(x, mode, p, rng=np.random):
         scale = np.zeros((), x.dtype)
     else:
         scale = np.where(rng.random_sample(x.shape) >= p, x.dtype.type(1 / (1 - p)), x.dtype.type(0))
-    out = x if scale.ndim == 0 and scale == 1 else x * scale
+    out = x * scale  # a new array even when scale is 1: outputs never alias inputs
     return out, Cache("dropout", out.shape, scale=scale)
 
 

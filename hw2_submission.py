@@ -5,36 +5,59 @@
 
 The zip holds, flat at its top level: the three exercise files, submission.csv,
 the three evaluation logs, and every script used to train, preprocess and test
-the own model. `check` verifies a zip: every file there and no folders; the
-CSV's header, row count and classes; no FAIL in any log; and every log's
-fingerprint (sha256 of the sources it exercised, the username and the seed,
-printed in its first line) recomputed from the files in the zip, so a log
-written by older code is caught.
+the own model. `check` verifies a zip: every file there and no folders,
+links, duplicates, encrypted, corrupt or oversized members; the CSV's header,
+row count and classes; every log complete (each test of its script, in order,
+BEGIN ... OK ... END) with no FAIL; and every log's fingerprint (sha256 of the
+sources it exercised, the username and the seed, printed in its first line)
+recomputed from the files in the zip, so a log written by older code is caught.
 """
 import argparse
+import ast
+import collections
 import csv
 import hashlib
 import io
 import os
 import re
+import stat
 import sys
 import zipfile
+import zlib
 
-from hw2_data import atomic_write
+from hw2_data import PRIVATE_TEST_SIZE, atomic_write
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
-REQUIRED = ("hw2_mnist.py", "hw2_numpy.py", "hw2_cifar.py", "submission.csv",
-            "evaluation_mnist.txt", "evaluation_numpy.txt", "evaluation_cifar.txt")
+EXERCISE_FILES = ("hw2_mnist.py", "hw2_numpy.py", "hw2_cifar.py")
+# Imported by every exercise and test script: part of every log's fingerprint.
+COMMON_SOURCES = ("hw2_utils.py", "hw2_data.py", "hw2_submission.py")
+# Each evaluation log: the public test script that writes it and the exercise file it tests.
+LOGS = {
+    "evaluation_numpy.txt": ("tests/hw2_test_numpy.py", "hw2_numpy.py"),
+    "evaluation_mnist.txt": ("tests/hw2_test_mnist.py", "hw2_mnist.py"),
+    "evaluation_cifar.txt": ("tests/hw2_test_cifar.py", "hw2_cifar.py"),
+}
 # The own model's training, preprocessing and support scripts (and what they import).
-OWN_MODEL_SCRIPTS = ("hw2_cifar_my_model.py", "hw2_utils.py", "hw2_submission.py", "hw2_data.py",
-                     "get_dataset.sh")
-# Which sources each log exercises (besides hw2_utils.py and this file, imported by all).
-LOG_SOURCES = {"evaluation_numpy.txt": ("hw2_numpy.py",), "evaluation_mnist.txt": ("hw2_mnist.py",),
-               "evaluation_cifar.txt": ("hw2_cifar.py",)}
-COMMON_SOURCES = ("hw2_utils.py", "hw2_submission.py")
-NUM_PRIVATE = 5000
+OWN_MODEL_SCRIPTS = ("hw2_cifar_my_model.py",) + COMMON_SOURCES + ("get_dataset.sh",)
+# What the own model's training runs: a run continues only while these are unchanged.
+MODEL_SOURCES = ("hw2_cifar_my_model.py", "hw2_utils.py", "hw2_data.py")
+SUBMISSION_FILES = EXERCISE_FILES + ("submission.csv",) + tuple(LOGS) + OWN_MODEL_SCRIPTS
+
+# Reading an uploaded zip stops at these sizes, counted while decompressing (a header can lie).
+# The real members are tens of kilobytes: the largest, a log or hw2_utils.py, well under 1 MiB.
+MAX_MEMBER_BYTES = 8 * 2 ** 20
+MAX_TOTAL_BYTES = 32 * 2 ** 20
+MAX_MEMBERS = 64
+SUPPORTED_COMPRESSION = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
+
 FINGERPRINT = re.compile(r"^=== FINGERPRINT (?P<digest>[0-9a-f]{64}) user=(?P<user>\S+) seed=(?P<seed>\S+) "
                          r"sources=(?P<sources>\S+) ===$")
+MARKER = re.compile(r"^=== (?P<kind>BEGIN|END) (?P<test>\S+) ===$")
+
+
+def log_sources(log_name):
+    """Sorted file names whose content a log's fingerprint covers: its exercise file and the common ones."""
+    return sorted((LOGS[log_name][1],) + COMMON_SOURCES)
 
 
 def fingerprint(sources, andrew_username, seed):
@@ -45,70 +68,174 @@ def fingerprint(sources, andrew_username, seed):
     return digest.hexdigest()
 
 
-def fingerprint_line(log_name, andrew_username, seed, read=None):
+def read_project_file(name):
+    with open(os.path.join(ROOT, name), "rb") as stream:
+        return stream.read()
+
+
+def fingerprint_line(log_name, andrew_username, seed, read=read_project_file):
     """The header line of `log_name`: its sources' fingerprint, read from the project (or `read(name)`)."""
-    read = read or (lambda name: open(os.path.join(ROOT, name), "rb").read())
-    names = sorted(LOG_SOURCES[log_name] + COMMON_SOURCES)
+    names = log_sources(log_name)
     digest = fingerprint({name: read(name) for name in names}, andrew_username, seed)
     return f"=== FINGERPRINT {digest} user={andrew_username} seed={seed} sources={','.join(names)} ==="
 
 
-def build(out_path):
-    """Write the zip atomically; raises FileNotFoundError naming any missing file."""
-    names = REQUIRED + OWN_MODEL_SCRIPTS
-    missing = [name for name in names if not os.path.isfile(os.path.join(ROOT, name))]
+def read_identity(utils_source):
+    """(ANDREW_USERNAME, SEED) assigned at the top level of hw2_utils.py's source (bytes), read with ast.
+
+    Nothing is executed. Raises ValueError when the file does not parse or a
+    value is not a literal.
+    """
+    try:
+        tree = ast.parse(utils_source)
+    except (SyntaxError, ValueError) as error:
+        raise ValueError(f"hw2_utils.py does not parse ({error})") from error
+    values = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name) and target.id in ("ANDREW_USERNAME", "SEED"):
+                    try:
+                        values[target.id] = ast.literal_eval(node.value)
+                    except ValueError as error:
+                        raise ValueError(f"hw2_utils.py: {target.id} must be a literal ({error})") from error
+    missing = [name for name in ("ANDREW_USERNAME", "SEED") if name not in values]
     if missing:
-        raise FileNotFoundError(f"cannot build the submission, missing: {', '.join(missing)} (run `make`)")
-    def write(tmp_path):
-        with zipfile.ZipFile(tmp_path, "w", zipfile.ZIP_DEFLATED) as archive:
-            for name in names:
-                archive.write(os.path.join(ROOT, name), arcname=name)
-    atomic_write(out_path, write)
+        raise ValueError(f"hw2_utils.py assigns no {' or '.join(missing)} at its top level")
+    return values["ANDREW_USERNAME"], values["SEED"]
 
 
-def check(zip_path):
-    """Problems found in the zip at zip_path, as a list of messages (empty: the zip is good)."""
+def script_tests(script_source):
+    """Names of the test methods (test*) of the TestCase classes in a public test script, in order."""
+    names = []
+    for node in ast.parse(script_source).body:
+        if isinstance(node, ast.ClassDef):
+            names += [item.name for item in node.body
+                      if isinstance(item, ast.FunctionDef) and item.name.startswith("test")]
+    return names
+
+
+# --------------------------------------------------------------------------- reading a zip safely
+
+def read_zip(zip_path, max_member=MAX_MEMBER_BYTES, max_total=MAX_TOTAL_BYTES, max_members=MAX_MEMBERS):
+    """Read the members of an uploaded zip with every size bounded; returns (files, problems).
+
+    files: name -> bytes of each member that is a plain file at the top level
+    and read whole with a good CRC. problems: a message per member refused:
+    folders or paths (traversal, absolute), links, duplicate names, encrypted
+    or corrupt members, unknown compression, a member over `max_member` bytes
+    or the zip over `max_total` bytes (counted while decompressing), too many
+    members. Never raises for a bad zip.
+    """
     try:
         archive = zipfile.ZipFile(zip_path)
-    except (OSError, zipfile.BadZipFile) as error:
-        return [f"{zip_path}: not a readable zip ({error})"]
+    except (OSError, zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as error:
+        return {}, [f"{os.path.basename(str(zip_path))}: not a readable zip ({error})"]
+    files, problems, total = {}, [], 0
     with archive:
-        names = archive.namelist()
-        problems = [f"{name}: folders are not allowed, files must be at the top level of the zip"
-                    for name in names if "/" in name or "\\" in name]
-        present = set(names)
-        problems += [f"{name}: missing" for name in REQUIRED + OWN_MODEL_SCRIPTS if name not in present]
-        if "submission.csv" in present:
-            problems += check_csv(archive.read("submission.csv"))
-        for log_name in LOG_SOURCES:
-            if log_name in present:
-                problems += check_log(log_name, archive.read(log_name).decode("utf-8", "replace"),
-                                      lambda name: archive.read(name) if name in present else None)
-    return problems
+        members = archive.infolist()
+        if len(members) > max_members:
+            return {}, [f"the zip has {len(members)} entries, more than {max_members}; "
+                        "zip only the submission files"]
+        counts = collections.Counter(info.filename for info in members)
+        problems += [f"{name}: appears {count} times in the zip; keep one" for name, count in counts.items()
+                     if count > 1]
+        for info in members:
+            name = info.filename
+            if counts[name] > 1:
+                continue
+            if "/" in name or "\\" in name or name in ("", ".", "..") or name.startswith("/"):
+                problems.append(f"{name}: folders are not allowed, files must be at the top level of the zip")
+                continue
+            if stat.S_ISLNK(info.external_attr >> 16):
+                problems.append(f"{name}: a symbolic link; zip the file itself")
+                continue
+            if info.flag_bits & 0x1:
+                problems.append(f"{name}: encrypted; zip it without a password")
+                continue
+            if info.compress_type not in SUPPORTED_COMPRESSION:
+                problems.append(f"{name}: compressed with method {info.compress_type}, which zip readers "
+                                "do not all know; use the default (deflate)")
+                continue
+            limit = min(max_member, max_total - total)
+            try:
+                with archive.open(info) as stream:
+                    data = stream.read(limit + 1)   # reads to the end (and checks the CRC) when small enough
+            except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError,
+                    ValueError) as error:
+                problems.append(f"{name}: corrupt in the zip ({error}); build the zip again")
+                continue
+            if len(data) > limit:
+                too_big = (f"larger than {max_member // 2 ** 20} MiB" if limit == max_member else
+                           f"makes the zip's content larger than {max_total // 2 ** 20} MiB")
+                problems.append(f"{name}: {too_big}; a submission file is never that large")
+                total = max_total
+                continue
+            total += len(data)
+            files[name] = data
+    return files, problems
 
+
+# --------------------------------------------------------------------------- checks
 
 def check_csv(data):
-    """Problems of submission.csv's bytes: header Id,Category, NUM_PRIVATE rows, Id 0.., classes 0-9."""
-    rows = list(csv.reader(io.StringIO(data.decode("utf-8", "replace"))))
+    """Problems of submission.csv's bytes: header Id,Category, PRIVATE_TEST_SIZE rows, Id 0.., classes 0-9."""
+    try:
+        rows = list(csv.reader(io.StringIO(data.decode("utf-8"))))
+    except (UnicodeDecodeError, csv.Error) as error:
+        return [f"submission.csv: not a readable CSV ({error}); write it with save_csv"]
     if not rows or [cell.strip() for cell in rows[0]] != ["Id", "Category"]:
-        return [f"submission.csv: the header must be 'Id,Category', got {rows[0] if rows else 'nothing'}"]
+        return [f"submission.csv: the header must be 'Id,Category', got {rows[0][:3] if rows else 'nothing'}"]
     body = [row for row in rows[1:] if row]
-    if len(body) != NUM_PRIVATE:
-        return [f"submission.csv: {len(body)} rows, expected {NUM_PRIVATE} (one per private-test image)"]
+    if len(body) != PRIVATE_TEST_SIZE:
+        return [f"submission.csv: {len(body)} rows, expected {PRIVATE_TEST_SIZE} (one per private-test image)"]
     for number, row in enumerate(body):
         if len(row) != 2 or row[0].strip() != str(number) or row[1].strip() not in set("0123456789"):
-            return [f"submission.csv: row {number + 2} is {row}, expected [{number}, a class 0-9]"]
+            return [f"submission.csv: row {number + 2} is {row[:3]}, expected [{number}, a class 0-9]"]
     return []
 
 
-def check_log(log_name, text, read):
-    """Problems of one evaluation log: FAIL lines, a missing or stale fingerprint."""
+def check_log_tests(log_name, lines, expected_tests):
+    """Problems of a log's body: every expected test, in order, as BEGIN ... OK|FAIL ... END, nothing cut."""
+    regenerate = f"regenerate it with `make {log_name}`"
+    markers = [(i, m["kind"], m["test"]) for i, m in ((i, MARKER.match(line)) for i, line in enumerate(lines)) if m]
+    expected = [(kind, test) for test in expected_tests for kind in ("BEGIN", "END")]
+    found = [(kind, test) for _, kind, test in markers]
+    if found != expected:
+        for position, want in enumerate(expected):
+            got = found[position] if position < len(found) else None
+            if got != want:
+                where = f"found {got[0]} {got[1]}" if got else "the log ends"
+                return [f"{log_name}: incomplete or out of order: expected {want[0]} {want[1]}, {where}; "
+                        f"{regenerate}"]
+        return [f"{log_name}: has tests its script does not define ({found[len(expected)][1]}); {regenerate}"]
+    problems = []
+    for (begin, _, test), (end, _, _) in zip(markers[0::2], markers[1::2]):
+        block = lines[begin + 1:end]
+        if block[-1:] == ["OK"]:
+            continue
+        if "FAIL" in block:
+            problems.append(f"{log_name}: test {test} failed (line {begin + 2 + block.index('FAIL')})")
+        else:
+            problems.append(f"{log_name}: test {test} has no outcome (OK or FAIL); {regenerate}")
+    return problems
+
+
+def check_log(log_name, text, read, expected_tests):
+    """Problems of one evaluation log: not complete, a FAIL, a missing or stale fingerprint.
+
+    read(name) -> bytes of a file of the submission, or None; expected_tests:
+    the test names of the log's script, in order (`script_tests`).
+    """
     lines = text.splitlines()
-    problems = [f"{log_name}: a test failed (line {i + 1})" for i, line in enumerate(lines) if line == "FAIL"]
     match = FINGERPRINT.match(lines[0]) if lines else None
     if not match:
-        return problems + [f"{log_name}: no fingerprint header; regenerate it with `make {log_name}`"]
+        return [f"{log_name}: no fingerprint header; regenerate it with `make {log_name}`"]
+    problems = check_log_tests(log_name, lines[1:], expected_tests)
     sources = match["sources"].split(",")
+    if sources != log_sources(log_name):
+        return problems + [f"{log_name}: fingerprints {', '.join(sources)}, expected {', '.join(log_sources(log_name))}; "
+                           f"regenerate it with `make {log_name}`"]
     missing = [name for name in sources if read(name) is None]
     if missing:
         return problems + [f"{log_name}: exercised {', '.join(missing)}, which the zip lacks"]
@@ -116,39 +243,88 @@ def check_log(log_name, text, read):
     if expected != match["digest"]:
         problems.append(f"{log_name}: stale, written by other code than the zip holds "
                         f"({', '.join(sources)}); regenerate it with `make {log_name}`")
-    utils = read("hw2_utils.py")
-    if utils is not None:
-        user = re.search(rb'^ANDREW_USERNAME = "([^"]*)"', utils, re.M)
-        seed = re.search(rb"^SEED = (\S+)", utils, re.M)
-        if user and seed and (user[1].decode(), seed[1].decode()) != (match["user"], match["seed"]):
-            problems.append(f"{log_name}: written as user={match['user']} seed={match['seed']}, but "
-                            f"hw2_utils.py says {user[1].decode()} / {seed[1].decode()}")
+    try:
+        user, seed = read_identity(read("hw2_utils.py"))
+    except ValueError as error:
+        return problems + [f"{log_name}: cannot tell the username and seed: {error}"]
+    if (str(user), str(seed)) != (match["user"], match["seed"]):
+        problems.append(f"{log_name}: written as user={match['user']} seed={match['seed']}, but "
+                        f"hw2_utils.py says {user} / {seed}")
     return problems
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
-    build_parser = commands.add_parser("build", help="write the zip, then check it")
-    build_parser.add_argument("--out", default=os.path.join(ROOT, "submission", "submission.zip"))
-    check_parser = commands.add_parser("check", help="check a zip")
-    check_parser.add_argument("zip")
-    args = parser.parse_args(argv)
-    zip_path = args.out if args.command == "build" else args.zip
-    if args.command == "build":
-        try:
-            build(zip_path)
-        except FileNotFoundError as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 1
-    problems = check(zip_path)
+def check(zip_path, tests_dir=os.path.join(ROOT, "tests")):
+    """Problems found in the zip at zip_path, as a list of messages (empty: the zip is good).
+
+    tests_dir: where the public test scripts are (the expected tests of each log).
+    """
+    files, problems = read_zip(zip_path)
+    refused = {problem.split(":", 1)[0] for problem in problems}
+    problems += [f"{name}: missing" for name in SUBMISSION_FILES if name not in files and name not in refused]
+    if "submission.csv" in files:
+        problems += check_csv(files["submission.csv"])
+    for log_name, (script, _) in LOGS.items():
+        if log_name in files:
+            with open(os.path.join(tests_dir, os.path.basename(script)), "rb") as stream:
+                expected_tests = script_tests(stream.read())
+            problems += check_log(log_name, files[log_name].decode("utf-8", "replace"), files.get, expected_tests)
+    return problems
+
+
+def build(out_path):
+    """Write the zip to out_path and check it; returns the problems (empty: written).
+
+    The zip is checked under its temporary name and renamed only when good: a
+    failing build leaves a file already at out_path untouched. Raises
+    FileNotFoundError naming any missing file.
+    """
+    missing = [name for name in SUBMISSION_FILES if not os.path.isfile(os.path.join(ROOT, name))]
+    if missing:
+        raise FileNotFoundError(f"cannot build the submission, missing: {', '.join(missing)} (run `make`)")
+    problems = []
+
+    def write(tmp_path):
+        with zipfile.ZipFile(tmp_path, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name in SUBMISSION_FILES:
+                archive.write(os.path.join(ROOT, name), arcname=name)
+
+    def passes_check(tmp_path):
+        problems.extend(check(tmp_path))
+        return not problems
+
+    atomic_write(out_path, write, accept=passes_check)
+    return problems
+
+
+def report(zip_path, problems):
+    """Print the problems (stderr) or ok (stdout); returns the exit status."""
     for problem in problems:
         print(f"problem: {problem}", file=sys.stderr)
     if problems:
         print(f"{zip_path}: {len(problems)} problem(s); the autograder would not accept it", file=sys.stderr)
         return 1
-    print(f"{zip_path}: ok ({len(REQUIRED + OWN_MODEL_SCRIPTS)} files, logs match the code)")
+    print(f"{zip_path}: ok ({len(SUBMISSION_FILES)} files, logs complete and matching the code)")
     return 0
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    build_parser = commands.add_parser("build", help="write the zip if it passes the check")
+    build_parser.add_argument("--out", default=os.path.join(ROOT, "submission", "submission.zip"))
+    check_parser = commands.add_parser("check", help="check a zip")
+    check_parser.add_argument("zip")
+    args = parser.parse_args(argv)
+    if args.command == "check":
+        return report(args.zip, check(args.zip))
+    try:
+        problems = build(args.out)
+    except FileNotFoundError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    if problems:
+        print(f"{args.out}: not written (a zip already there is unchanged)", file=sys.stderr)
+    return report(args.out, problems)
 
 
 if __name__ == "__main__":

@@ -23,10 +23,13 @@ if "tensorflow" in sys.modules and "tf_keras" not in sys.modules:
 
 import collections
 import datetime
+import gzip
 import hashlib
 import inspect
 import logging
+import pickle
 import random
+import re
 import time
 import traceback
 import unittest
@@ -59,7 +62,7 @@ def _import_tensorflow_quietly():
 
 tf = _import_tensorflow_quietly()
 
-from hw2_data import atomic_write, atomic_write_text  # noqa: F401  (re-exported: the one atomic-write helper)
+from hw2_data import atomic_write, atomic_write_text, remove_stale_parts  # noqa: F401  (re-exported: the one atomic-write helper)
 
 tf.get_logger().setLevel(logging.ERROR)
 # tf-keras' own graph-mode predict warns that Model.state_updates is deprecated in TF 2: true
@@ -95,14 +98,38 @@ def derive_seed(andrew_username, function_name, seed):
     return int.from_bytes(hashlib.sha256(text).digest()[:4], "big")
 
 
+USERNAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
+
+
+def check_identity(andrew_username, seed):
+    """Validate the student's identity; returns (username, seed as a Python int).
+
+    The username must be a non-empty Andrew ID of letters, digits and . _ + -
+    (it is written into every log header, which must parse back to it). The
+    seed must be an integer: Python int or numpy integer, normalized to int so
+    that `42` and `np.int64(42)` give the same stream. Anything else raises
+    ValueError naming the fix.
+    """
+    if not isinstance(andrew_username, str) or not USERNAME_PATTERN.fullmatch(andrew_username):
+        raise ValueError(f"ANDREW_USERNAME must be your Andrew ID (letters, digits, '.', '_', '+', '-'; "
+                         f"no spaces), got {andrew_username!r}; set ANDREW_USERNAME = \"yourandrewid\" "
+                         "in hw2_utils.py")
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        raise ValueError(f"SEED must be an integer, got {seed!r} ({type(seed).__name__}); "
+                         "set SEED = 42 (any whole number, no quotes) in hw2_utils.py")
+    return andrew_username, int(seed)
+
+
 def exercise(andrew_username=None, seed=None):
     """Start an exercise: seed Python `random`, numpy and TensorFlow's graph seed.
 
     The seed is derived from (andrew_username, name of the calling function,
     seed), so each exercise gets its own reproducible stream. Prints
     `=== EXERCISE {function} {username} {seed:x} {derived:x} ===`.
+    Raises ValueError for a username or seed `check_identity` refuses.
     Returns the derived seed (int).
     """
+    andrew_username, seed = check_identity(andrew_username, seed)
     function_name = inspect.stack()[1].function
     derived = derive_seed(andrew_username, function_name, seed)
     # tf.keras initializers without an explicit seed draw from Python's `random`,
@@ -110,8 +137,7 @@ def exercise(andrew_username=None, seed=None):
     random.seed(derived)
     np.random.seed(derived)
     tf.compat.v1.set_random_seed(derived)
-    seed_text = format(seed, "x") if isinstance(seed, int) else str(seed)
-    print(f"=== EXERCISE {function_name} {andrew_username} {seed_text} {derived:x} ===", flush=True)
+    print(f"=== EXERCISE {function_name} {andrew_username} {seed:x} {derived:x} ===", flush=True)
     return derived
 
 
@@ -134,13 +160,23 @@ def data_search_path():
     return places
 
 
-def find_data_file(relative_path):
-    """Absolute path of the first `relative_path` found on `data_search_path()`."""
+def find_dataset(files):
+    """Absolute path of the one folder on `data_search_path()` that holds the dataset `files`.
+
+    files: relative paths making up one dataset. The first folder holding any
+    of them is the dataset's folder, and every file must be there: a partial
+    copy raises DataError naming what it lacks, rather than taking the rest
+    from another folder (which could be another version of the data).
+    """
     for place in data_search_path():
-        candidate = os.path.join(place, relative_path)
-        if os.path.isfile(candidate):
-            return os.path.abspath(candidate)
-    raise DataError(f"{relative_path} not found in any of {data_search_path()}; {FETCH_HINT}.")
+        present = [name for name in files if os.path.isfile(os.path.join(place, name))]
+        if present:
+            missing = [name for name in files if name not in present]
+            if missing:
+                raise DataError(f"{os.path.abspath(place)} holds part of a dataset but lacks {', '.join(missing)}; "
+                                f"{FETCH_HINT} to complete it (or remove the partial copy).")
+            return os.path.abspath(place)
+    raise DataError(f"{', '.join(files)} not found in any of {data_search_path()}; {FETCH_HINT}.")
 
 
 def _check_array(name, array, shape, dtype_kind, low=None, high=None):
@@ -153,28 +189,51 @@ def _check_array(name, array, shape, dtype_kind, low=None, high=None):
         raise DataError(f"{name} has values outside [{low}, {high}]; {FETCH_HINT} to rebuild it.")
 
 
+class _ArrayUnpickler(pickle.Unpickler):
+    """Unpickles numpy arrays, tuples and plain values only: a crafted file cannot run code.
+
+    pickle calls find_class for every global a file names (a function to call,
+    a class to build); only what rebuilding a numpy array needs is admitted.
+    """
+    ALLOWED = {("numpy", "ndarray"), ("numpy", "dtype"),
+               ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct")}
+
+    def find_class(self, module, name):
+        if (module, name) not in self.ALLOWED:
+            raise pickle.UnpicklingError(f"it names {module}.{name}, but may hold only numpy arrays and tuples")
+        with warnings.catch_warnings():  # numpy.core is numpy._core's deprecated alias (old pickles)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return super().find_class(module, name)
+
+
+MNIST_FILE = "mnist.pkl.gz"
+
+
 def load_mnist():
     """MNIST from `mnist.pkl.gz`.
 
     Returns Splits(train, valid, test) of Domains(X, Y): X float32 (N, 784) in
     [0, 1], Y int64 (N,) labels 0-9; N = 50,000 / 10,000 / 10,000.
+    The file is read with `_ArrayUnpickler`: only numpy arrays and tuples.
     """
-    import gzip
-    import pickle
-    path = find_data_file("mnist.pkl.gz")
+    path = os.path.join(find_dataset((MNIST_FILE,)), MNIST_FILE)
     try:
         with gzip.open(path, "rb") as f:
-            parts = pickle.load(f, encoding="latin1")
-    except (OSError, EOFError, pickle.UnpicklingError, ValueError) as error:
-        raise DataError(f"{path} is unreadable or truncated ({error}); delete it and {FETCH_HINT}.") from error
-    if not (isinstance(parts, (tuple, list)) and len(parts) == 3):
-        raise DataError(f"{path} is not ((train_X, train_y), (val_X, val_y), (test_X, test_y)); {FETCH_HINT}.")
+            parts = _ArrayUnpickler(f, encoding="latin1").load()
+    except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError) as error:
+        raise DataError(f"{path} is unreadable, truncated or not MNIST ({error}); delete it and {FETCH_HINT}.") from error
+    layout = "((train_X, train_y), (valid_X, valid_y), (test_X, test_y)) of numpy arrays"
+    if not (isinstance(parts, (tuple, list)) and len(parts) == 3 and all(
+            isinstance(pair, (tuple, list)) and len(pair) == 2 and all(isinstance(a, np.ndarray) for a in pair)
+            for pair in parts)):
+        raise DataError(f"{path} does not hold {layout}; delete it and {FETCH_HINT}.")
     splits = []
     for split_name, (x, y) in zip(Splits._fields, parts):
-        x, y = np.asarray(x, dtype=np.float32), np.asarray(y).astype(np.int64)
+        _check_array(f"mnist {split_name} X", x, (None, 784), "fiu")
+        x = x.astype(np.float32, copy=False)
         _check_array(f"mnist {split_name} X", x, (None, 784), "f", 0.0, 1.0)
         _check_array(f"mnist {split_name} Y", y, (x.shape[0],), "iu", 0, 9)
-        splits.append(Domains(x, y))
+        splits.append(Domains(x, y.astype(np.int64)))
     return Splits(*splits)
 
 
@@ -183,28 +242,34 @@ CIFAR_CLASSES = ("airplane", "automobile", "bird", "cat", "deer",
                  "dog", "frog", "horse", "ship", "truck")
 
 
-def _load_npy(name):
-    path = find_data_file(os.path.join(CIFAR_FOLDER, name))
-    try:
-        return np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError) as error:
-        raise DataError(f"{path} is unreadable or truncated ({error}); delete it and {FETCH_HINT}.") from error
+def cifar_files():
+    """File names of CIFAR-10-739 in its folder: X and y per split, no private labels."""
+    return [f"{split}_{part}.npy" for split in Cifar739._fields for part in ("X", "y")
+            if (split, part) != ("private_test", "y")]
 
 
 def load_cifar739():
-    """CIFAR-10-739 from `cifar-10-739/*.npy`.
+    """CIFAR-10-739 from `cifar-10-739/*.npy`, every file from one folder (`find_dataset`).
 
     Returns Cifar739(train, val, public_test, private_test) of Domains(X, Y):
     X uint8 (N, 32, 32, 3), Y int64 (N,) class ids 0-9 (None for private_test);
     N = 45,000 / 5,000 / 5,000 / 5,000 for the course distribution.
     """
+    names = cifar_files()
+    folder = os.path.join(find_dataset([os.path.join(CIFAR_FOLDER, name) for name in names]), CIFAR_FOLDER)
+    arrays = {}
+    for name in names:
+        path = os.path.join(folder, name)
+        try:
+            arrays[name] = np.load(path, allow_pickle=False)
+        except (OSError, ValueError, EOFError) as error:
+            raise DataError(f"{path} is unreadable or truncated ({error}); delete it and {FETCH_HINT}.") from error
     parts = {}
     for split in Cifar739._fields:
-        x = _load_npy(f"{split}_X.npy")
+        x = arrays[f"{split}_X.npy"]
         _check_array(f"{split}_X.npy", x, (None, 32, 32, 3), "u")
-        y = None
-        if split != "private_test":
-            y = _load_npy(f"{split}_y.npy")
+        y = arrays.get(f"{split}_y.npy")
+        if y is not None:
             _check_array(f"{split}_y.npy", y, (x.shape[0],), "iu", 0, 9)
             y = y.astype(np.int64)
         parts[split] = Domains(x, y)
@@ -508,5 +573,6 @@ def main_tests(test_class, log_name):
     username and the seed, which `make check-submission` verifies.
     """
     from hw2_submission import fingerprint_line
-    print(fingerprint_line(log_name, ANDREW_USERNAME, SEED), flush=True)
+    andrew_username, seed = check_identity(ANDREW_USERNAME, SEED)
+    print(fingerprint_line(log_name, andrew_username, seed), flush=True)
     sys.exit(0 if run_tests(test_class) else 1)

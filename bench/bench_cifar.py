@@ -34,7 +34,7 @@ def read_run(logdir):
     """(config dict, history list) of a run folder written by hw2_cifar_my_model."""
     folder = hw2_cifar_my_model.latest_checkpoint(logdir)
     if folder is None:
-        raise SystemExit(f"error: {logdir} holds no finished epoch (checkpoints/LATEST is missing)")
+        raise SystemExit(f"error: {logdir} holds no finished epoch (no checkpoints/epoch-NNN folder)")
     with open(os.path.join(folder, "history.json")) as stream:
         history = json.load(stream)
     with open(os.path.join(logdir, "config.json")) as stream:

@@ -1,5 +1,7 @@
 """hw2_submission: the checker accepts a good zip and names what is wrong with bad ones."""
 import os
+import stat
+import tracemalloc
 import zipfile
 
 import pytest
@@ -10,19 +12,33 @@ ROOT = sub.ROOT
 USER, SEED = "hw2ref", "42"
 
 
+def script_tests(log):
+    with open(os.path.join(ROOT, sub.LOGS[log][0]), "rb") as stream:
+        return sub.script_tests(stream.read())
+
+
+def passing_log(log, files, tests=None):
+    """A complete passing log of `log` for the sources in `files`: every test of its script, in order."""
+    header = sub.fingerprint_line(log, USER, SEED, read=files.__getitem__)
+    body = "".join(f"=== BEGIN {t} ===\n=== EXERCISE f {USER} 2a 0 ===\nOK\n=== END {t} ===\n"
+                   for t in (script_tests(log) if tests is None else tests))
+    return (header + "\n" + body).encode()
+
+
 def good_files():
     """name -> bytes of a submission whose logs belong to the project's current code."""
-    files = {name: open(os.path.join(ROOT, name), "rb").read()
-             for name in ("hw2_mnist.py", "hw2_numpy.py", "hw2_cifar.py") + sub.OWN_MODEL_SCRIPTS}
-    for log in sub.LOG_SOURCES:
-        header = sub.fingerprint_line(log, USER, SEED, read=files.__getitem__)
-        files[log] = (header + "\n=== BEGIN test_x ===\nOK\n=== END test_x ===\n").encode()
+    files = {}
+    for name in sub.EXERCISE_FILES + sub.OWN_MODEL_SCRIPTS:
+        with open(os.path.join(ROOT, name), "rb") as stream:
+            files[name] = stream.read()
+    for log in sub.LOGS:
+        files[log] = passing_log(log, files)
     files["submission.csv"] = ("Id,Category\n" + "".join(f"{i},{i % 10}\n" for i in range(5000))).encode()
     return files
 
 
-def write_zip(path, files):
-    with zipfile.ZipFile(path, "w") as archive:
+def write_zip(path, files, compression=zipfile.ZIP_DEFLATED):
+    with zipfile.ZipFile(path, "w", compression) as archive:
         for name, data in files.items():
             archive.writestr(name, data)
     return str(path)
@@ -32,18 +48,49 @@ def test_good_zip_passes(tmp_path):
     assert sub.check(write_zip(tmp_path / "s.zip", good_files())) == []
 
 
-def test_build_writes_a_zip_that_checks(tmp_path, monkeypatch):
+def test_script_tests_match_the_harness():
+    """The checker's reading of a test script (ast) gives the tests run_tests runs, in its order."""
+    import importlib
+    import hw2_utils
+    for log, (script, _) in sub.LOGS.items():
+        module = importlib.import_module(os.path.basename(script)[:-3])
+        classes = [c for c in vars(module).values() if isinstance(c, type) and issubclass(c, hw2_utils.TestCase)
+                   and c is not hw2_utils.TestCase]
+        assert [name for c in classes for name in hw2_utils.test_names(c)] == script_tests(log)
+
+
+def project_with(tmp_path, monkeypatch, files):
     project = tmp_path / "project"
-    project.mkdir()
-    for name, data in good_files().items():
+    project.mkdir(exist_ok=True)
+    for name, data in files.items():
         (project / name).write_bytes(data)
     monkeypatch.setattr(sub, "ROOT", str(project))
+    return project
+
+
+def test_build_writes_a_zip_that_checks(tmp_path, monkeypatch):
+    project = project_with(tmp_path, monkeypatch, good_files())
     out = tmp_path / "out" / "submission.zip"
     assert sub.main(["build", "--out", str(out)]) == 0
-    assert sorted(zipfile.ZipFile(out).namelist()) == sorted(sub.REQUIRED + sub.OWN_MODEL_SCRIPTS)
+    assert sorted(zipfile.ZipFile(out).namelist()) == sorted(sub.SUBMISSION_FILES)
     (project / "submission.csv").unlink()
     assert sub.main(["build", "--out", str(tmp_path / "other.zip")]) == 1
     assert not (tmp_path / "other.zip").exists()
+
+
+@pytest.mark.parametrize("spoil", ["failed test", "cut log", "stale log"])
+def test_failing_build_leaves_the_previous_zip_untouched(tmp_path, monkeypatch, spoil):
+    files = good_files()
+    project = project_with(tmp_path, monkeypatch, files)
+    out = tmp_path / "submission.zip"
+    assert sub.main(["build", "--out", str(out)]) == 0
+    good = out.read_bytes()
+    change, _ = BAD[spoil]
+    for name, data in mutate(files, change).items():
+        (project / name).write_bytes(data)
+    assert sub.main(["build", "--out", str(out)]) == 1
+    assert out.read_bytes() == good
+    assert [p.name for p in tmp_path.iterdir() if ".part" in p.name] == []
 
 
 def mutate(files, change):
@@ -52,24 +99,55 @@ def mutate(files, change):
     return files
 
 
+def replace_in(name, old, new):
+    def change(files):
+        assert old in files[name], (name, old)
+        files[name] = files[name].replace(old, new, 1)
+    return change
+
+
+def cut_after(log, marker):
+    """Keep a log up to and including the first line that starts with `marker`."""
+    def change(files):
+        text = files[log].decode()
+        end = text.index(marker)
+        files[log] = (text[:text.index("\n", end) + 1]).encode()
+    return change
+
+
+FIRST_TEST = {log: script_tests(log)[0] for log in sub.LOGS}
+LAST_TEST = {log: script_tests(log)[-1] for log in sub.LOGS}
+
 BAD = {
     "missing file": (lambda f: f.pop("evaluation_cifar.txt"), "evaluation_cifar.txt: missing"),
     "nested folder": (lambda f: f.update({"hw2/hw2_numpy.py": f["hw2_numpy.py"]}), "folders are not allowed"),
-    "csv header": (lambda f: f.update({"submission.csv": f["submission.csv"].replace(b"Id,Category", b"id,label")}),
-                   "header"),
+    "csv header": (replace_in("submission.csv", b"Id,Category", b"id,label"), "header"),
     "csv rows": (lambda f: f.update({"submission.csv": f["submission.csv"].rsplit(b"\n", 2)[0] + b"\n"}),
                  "4999 rows"),
-    "csv class": (lambda f: f.update({"submission.csv": f["submission.csv"].replace(b"\n17,7\n", b"\n17,12\n")}),
-                  "row 19"),
+    "csv class": (replace_in("submission.csv", b"\n17,7\n", b"\n17,12\n"), "row 19"),
+    "csv not utf-8": (replace_in("submission.csv", b"\n17,7\n", b"\n17,\xff\n"), "not a readable CSV"),
     "stale log": (lambda f: f.update({"hw2_numpy.py": f["hw2_numpy.py"] + b"\n# changed\n"}),
                   "evaluation_numpy.txt: stale"),
-    "failed test": (lambda f: f.update({"evaluation_mnist.txt": f["evaluation_mnist.txt"].replace(b"OK", b"FAIL")}),
-                    "evaluation_mnist.txt: a test failed"),
+    "failed test": (replace_in("evaluation_mnist.txt", b"OK", b"FAIL\nTraceback ..."),
+                    "evaluation_mnist.txt: test"),
     "no fingerprint": (lambda f: f.update({"evaluation_cifar.txt": b"=== BEGIN t ===\nOK\n=== END t ===\n"}),
                        "no fingerprint"),
-    "other user": (lambda f: f.update({"hw2_utils.py": f["hw2_utils.py"].replace(b'ANDREW_USERNAME = "hw2ref"',
-                                                                                 b'ANDREW_USERNAME = "other"')}),
+    "other user": (replace_in("hw2_utils.py", b'ANDREW_USERNAME = "hw2ref"', b'ANDREW_USERNAME = "other"'),
                    "hw2_utils.py says other"),
+    "other seed, written another way": (replace_in("hw2_utils.py", b"SEED = 42", b"SEED = 0x2b"),
+                                        "hw2_utils.py says hw2ref / 43"),
+    # Logs cut short or tampered with: each must be complete, every test in order, OK before END.
+    "cut log": (cut_after("evaluation_numpy.txt", "=== EXERCISE"), "evaluation_numpy.txt: incomplete"),
+    "header only": (cut_after("evaluation_cifar.txt", "=== FINGERPRINT"), "evaluation_cifar.txt: incomplete"),
+    "begin without end": (cut_after("evaluation_mnist.txt", f"=== BEGIN {LAST_TEST['evaluation_mnist.txt']}"),
+                          "evaluation_mnist.txt: incomplete"),
+    "end without outcome": (replace_in("evaluation_numpy.txt", b"OK\n=== END", b"=== END"), "has no outcome"),
+    "test missing": (lambda f: f.update({"evaluation_numpy.txt": passing_log(
+        "evaluation_numpy.txt", f, script_tests("evaluation_numpy.txt")[1:])}), "evaluation_numpy.txt: incomplete"),
+    "tests reordered": (lambda f: f.update({"evaluation_cifar.txt": passing_log(
+        "evaluation_cifar.txt", f, script_tests("evaluation_cifar.txt")[::-1])}), "out of order"),
+    "extra test": (lambda f: f.update({"evaluation_mnist.txt": passing_log(
+        "evaluation_mnist.txt", f, script_tests("evaluation_mnist.txt") + ["test_extra"])}), "does not define"),
 }
 
 
@@ -80,6 +158,94 @@ def test_bad_zip_is_rejected_by_name(tmp_path, kind):
     assert any(message in problem for problem in problems), problems
 
 
+# Every log's fingerprint is checked: a change to its own exercise file makes it stale and no
+# other; a change to a common source makes all three stale.
+@pytest.mark.parametrize("source", sorted(set(sub.EXERCISE_FILES) | set(sub.COMMON_SOURCES)))
+def test_each_source_makes_exactly_its_logs_stale(tmp_path, source):
+    files = good_files()
+    files[source] += b"\n# changed\n"
+    problems = sub.check(write_zip(tmp_path / "s.zip", files))
+    stale = sorted(log for log in sub.LOGS if any(p.startswith(f"{log}: stale") for p in problems))
+    assert stale == sorted(log for log in sub.LOGS if source in sub.log_sources(log)), problems
+    assert len(stale) == (3 if source in sub.COMMON_SOURCES else 1)
+
+
+def test_a_member_named_twice_is_reported(tmp_path):
+    path = tmp_path / "s.zip"
+    write_zip(path, good_files())
+    with pytest.warns(UserWarning), zipfile.ZipFile(path, "a") as archive:
+        archive.writestr("submission.csv", b"Id,Category\n")
+    assert any("submission.csv: appears 2 times" in p for p in sub.check(str(path)))
+
+
+def test_links_encrypted_and_unknown_compression_are_problems(tmp_path):
+    path = tmp_path / "s.zip"
+    files = good_files()
+    write_zip(path, {k: v for k, v in files.items() if k != "hw2_numpy.py"})
+    with zipfile.ZipFile(path, "a") as archive:
+        link = zipfile.ZipInfo("hw2_numpy.py")
+        link.external_attr = (stat.S_IFLNK | 0o777) << 16
+        archive.writestr(link, "/etc/passwd")
+    assert any("hw2_numpy.py: a symbolic link" in p for p in sub.check(str(path)))
+    # Flip bits in the raw headers: the encryption flag of one member, the compression method of another.
+    data = bytearray(open(write_zip(path, files, zipfile.ZIP_STORED), "rb").read())
+    for name, offset, value in ((b"hw2_cifar.py", 6, 1), (b"hw2_mnist.py", 8, 99)):
+        for header in (b"PK\x03\x04", b"PK\x01\x02"):
+            start = 0
+            while (start := data.find(header, start)) >= 0:
+                name_at = start + (30 if header == b"PK\x03\x04" else 46)
+                if data[name_at:name_at + len(name)] == name:
+                    field = start + offset + (0 if header == b"PK\x03\x04" else 2)
+                    data[field] = value if offset == 8 else data[field] | value
+                start += 4
+    path.write_bytes(bytes(data))
+    problems = sub.check(str(path))
+    assert any("hw2_cifar.py: encrypted" in p for p in problems), problems
+    assert any("hw2_mnist.py: compressed with method 99" in p for p in problems), problems
+
+
+def test_corrupt_member_is_a_problem_not_a_traceback(tmp_path):
+    path = tmp_path / "s.zip"
+    data = bytearray(open(write_zip(path, good_files(), zipfile.ZIP_STORED), "rb").read())
+    at = data.find(b"def convolution")
+    data[at:at + 3] = b"XYZ"  # the stored CRC no longer matches
+    path.write_bytes(bytes(data))
+    problems = sub.check(str(path))
+    assert any(p.startswith("hw2_numpy.py: corrupt") for p in problems), problems
+
+
+@pytest.mark.parametrize("member", ["submission.csv", "evaluation_cifar.txt", "hw2_utils.py"])
+def test_huge_member_is_refused_with_bounded_memory(tmp_path, member):
+    """A 200 MB member compressing to a few hundred KB: refused after reading a bounded amount."""
+    files = good_files()
+    files[member] = b"Id,Category\n" + b"1" * (200 * 2 ** 20)
+    path = write_zip(tmp_path / "s.zip", files)
+    assert os.path.getsize(path) < 2 ** 20
+    tracemalloc.start()
+    try:
+        problems = sub.check(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert any(p.startswith(f"{member}: larger than") for p in problems), problems
+    assert peak < 4 * sub.MAX_MEMBER_BYTES
+
+
+def test_total_size_is_bounded_too(tmp_path):
+    files = good_files()
+    for i in range(6):
+        files[f"extra{i}.py"] = b"#" * (sub.MAX_MEMBER_BYTES - 10)
+    problems = sub.check(write_zip(tmp_path / "s.zip", files))
+    assert any("makes the zip's content larger than" in p for p in problems), problems
+
+
+def test_csv_with_a_huge_field_is_a_problem(tmp_path):
+    files = good_files()
+    files["submission.csv"] = b"Id,Category\n0,\"" + b"x" * 300_000 + b"\"\n"
+    problems = sub.check(write_zip(tmp_path / "s.zip", files))
+    assert any(p.startswith("submission.csv: not a readable CSV") for p in problems), problems
+
+
 def test_check_command_exit_codes(tmp_path, capsys):
     good = write_zip(tmp_path / "good.zip", good_files())
     assert sub.main(["check", good]) == 0
@@ -88,3 +254,11 @@ def test_check_command_exit_codes(tmp_path, capsys):
     assert "stale" in capsys.readouterr().err
     (tmp_path / "junk.zip").write_bytes(b"not a zip")
     assert sub.main(["check", str(tmp_path / "junk.zip")]) == 1
+
+
+def test_read_identity_uses_no_execution():
+    assert sub.read_identity(b'import os\nANDREW_USERNAME = "abc"\nSEED = 7\n') == ("abc", 7)
+    with pytest.raises(ValueError, match="literal"):
+        sub.read_identity(b'ANDREW_USERNAME = os.system("true")\nSEED = 1\n')
+    with pytest.raises(ValueError, match="assigns no SEED"):
+        sub.read_identity(b'ANDREW_USERNAME = "abc"\n')
