@@ -68,6 +68,26 @@ def test_relu_backward():
     assert relative_error(dx, tf_grads(tf.nn.relu, (x,), dout)[0]) < 1e-12
 
 
+def test_relu_backward_at_exact_zeros_is_zero_like_tensorflow():
+    """ReLU's kink: at x == 0 (and -0.0) the gradient is 0, as tf.nn.relu's; random normals never hit 0."""
+    rng = np.random.default_rng(11)
+    x = rng.integers(-2, 3, (3, 4, 5)).astype(np.float64)   # many exact zeros
+    x[0, 0, :2] = -0.0
+    out, cache = nn.relu_forward(x)
+    dout = rng.standard_normal(out.shape) + 1.0
+    dx = nn.relu_backward(dout, cache)
+    assert np.all(dx[x == 0] == 0) and np.count_nonzero(x == 0) > 10
+    np.testing.assert_array_equal(dx, tf_grads(tf.nn.relu, (x,), dout)[0])
+
+
+def test_relu_forward_at_exact_zeros_and_ints():
+    x = np.array([-1.0, -0.0, 0.0, 2.0])
+    np.testing.assert_array_equal(nn.relu_forward(x)[0], [0, 0, 0, 2])
+    ints = np.array([-3, 0, 4])
+    out, cache = nn.relu_forward(ints)
+    np.testing.assert_array_equal(nn.relu_backward(np.ones(3), cache), [0, 0, 1])
+
+
 def distinct_values(rng, shape, gap=1e-3):
     """Random array whose entries all differ by at least `gap`.
 
@@ -236,6 +256,53 @@ def test_update_rule_matches_tf_optimizer(name, weight_decay):
             session.run(step, {fed: g})
         expected = session.run(variable)
     np.testing.assert_allclose(w, expected, rtol=1e-6, atol=1e-6)
+
+
+# Each rule's epsilon must matter somewhere: a large epsilon, and tiny gradients over many steps
+# (RMSProp's mean square decays from 1 toward g^2, Adam's sqrt(v) falls to epsilon's size).
+EPSILON_CASES = {
+    "rmsprop large epsilon": (hw2_optim.rmsprop, {"learning_rate": 1e-3, "epsilon": 0.5},
+                              lambda: tf.compat.v1.train.RMSPropOptimizer(1e-3, epsilon=0.5), 1.0, 30),
+    "rmsprop tiny gradients": (hw2_optim.rmsprop, {"learning_rate": 1e-3},
+                               lambda: tf.compat.v1.train.RMSPropOptimizer(1e-3), 1e-7, 400),
+    "rmsprop momentum tiny": (hw2_optim.rmsprop, {"learning_rate": 1e-3, "momentum": 0.9, "epsilon": 1e-6},
+                              lambda: tf.compat.v1.train.RMSPropOptimizer(1e-3, momentum=0.9, epsilon=1e-6),
+                              1e-5, 300),
+    "adam large epsilon": (hw2_optim.adam, {"learning_rate": 1e-2, "epsilon": 0.5},
+                           lambda: tf.compat.v1.train.AdamOptimizer(1e-2, epsilon=0.5), 1.0, 30),
+    "adam tiny gradients": (hw2_optim.adam, {"learning_rate": 1e-2},
+                            lambda: tf.compat.v1.train.AdamOptimizer(1e-2), 1e-9, 100),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EPSILON_CASES))
+def test_update_rule_epsilon_matches_tf(name):
+    """Relative tolerance 1e-4: TF keeps the hyperparameters (and Adam its beta powers) in float32,
+    which drifts the float64 result by about 1e-5 over hundreds of steps. Without epsilon (1e-30)
+    the same run must miss TF by over 1%, so the case really exercises epsilon."""
+    rule, settings, make_optimizer, scale, steps = EPSILON_CASES[name]
+    rng = np.random.default_rng(17)
+    w0 = rng.standard_normal((3, 4))
+    gradients = rng.standard_normal((steps, 3, 4)) * scale
+
+    def run(**override):
+        w, state = w0.copy(), None
+        for g in gradients:
+            w, state = rule(w, g, state, **{**settings, **override})
+        return w
+    w, without_epsilon = run(), run(epsilon=1e-30)
+    with tf.Graph().as_default(), tf.compat.v1.Session() as session:
+        variable = tf.Variable(w0)
+        fed = tf.compat.v1.placeholder(tf.float64, w0.shape)
+        step = make_optimizer().apply_gradients([(fed, variable)])
+        session.run(tf.compat.v1.global_variables_initializer())
+        for g in gradients:
+            session.run(step, {fed: g})
+        expected = session.run(variable)
+    moved, expected_moved = w - w0, expected - w0
+    assert np.abs(expected_moved).max() > 0
+    np.testing.assert_allclose(moved, expected_moved, rtol=1e-4, atol=1e-12 * np.abs(expected_moved).max())
+    assert relative_error(without_epsilon - w0, expected_moved) > 1e-2
 
 
 def test_bad_gradients_and_caches_are_refused():

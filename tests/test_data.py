@@ -187,3 +187,204 @@ def test_course_data_as_documented():
     cifar = hw2_utils.load_cifar739()
     assert [len(s.X) for s in cifar] == [45_000, 5_000, 5_000, 5_000]
     assert np.bincount(cifar.train.Y).min() > 4000
+
+
+# --------------------------------------------------------------------------- bad input (issue 12)
+
+def dead_pid():
+    """The pid of a process that has exited (not reused this soon in practice)."""
+    process = subprocess.Popen(["true"])
+    process.wait()
+    return process.pid
+
+
+def test_a_partial_data_folder_is_not_mixed_with_another_copy(tiny_mirror, tmp_path, monkeypatch):
+    """data/ missing one file, a full copy elsewhere: the error names the partial folder, no mix."""
+    partial, complete = tmp_path / "partial", tmp_path / "complete"
+    write_cifar_npys(partial / "cifar-10-739")
+    write_cifar_npys(complete / "cifar-10-739")
+    (partial / "cifar-10-739" / "val_y.npy").unlink()
+    monkeypatch.setattr(hw2_utils, "data_search_path", lambda: [str(partial), str(complete)])
+    with pytest.raises(hw2_utils.DataError, match=f"{partial}.*lacks cifar-10-739/val_y.npy"):
+        hw2_utils.load_cifar739()
+    write_mnist_pickle(complete / "mnist.pkl.gz")
+    assert len(hw2_utils.load_mnist().train.X) == 50  # the first folder holding MNIST: complete
+
+
+def world_readable_dir():
+    """A fresh folder an unprivileged user can enter (pytest's tmp_path is private to its user)."""
+    import tempfile
+    folder = tempfile.mkdtemp(prefix="hw2-ro-")
+    os.chmod(folder, 0o755)
+    return folder
+
+
+def snapshot(folder):
+    return {str(p): (p.stat().st_mtime_ns, p.stat().st_size) for p in __import__("pathlib").Path(folder).rglob("*")}
+
+
+@pytest.mark.parametrize("use_mirror", [True, False])
+def test_a_complete_read_only_data_folder_is_verified_without_writing(tiny_originals, use_mirror):
+    """As root the script runs as `nobody` (root ignores permissions); otherwise as ourselves."""
+    import shutil
+    env, *_ = tiny_originals
+    base = world_readable_dir()
+    try:
+        out = os.path.join(base, "data")
+        env = {**env, "HW2_DATA_OUT": out}
+        if use_mirror:
+            mirror = os.path.join(base, "mirror")
+            os.makedirs(mirror)
+            write_mnist_pickle(os.path.join(mirror, "mnist.pkl.gz"))
+            write_cifar_npys(os.path.join(mirror, "cifar-10-739"))
+            with open(os.path.join(mirror, "SHA256SUMS"), "w") as f:
+                f.write(f"{sha256(os.path.join(mirror, 'mnist.pkl.gz'))}  mnist.pkl.gz\n")
+            cifar = os.path.join(mirror, "cifar-10-739")
+            sums = "".join(f"{sha256(os.path.join(cifar, n))}  {n}\n" for n in sorted(os.listdir(cifar)))
+            with open(os.path.join(cifar, "SHA256SUMS"), "w") as f:
+                f.write(sums)
+            env["HW2_DATA_MIRROR"] = mirror
+        run_script(env)
+        for root, folders, files in os.walk(base):
+            for name in folders + files:
+                os.chmod(os.path.join(root, name), 0o555 if name in folders else 0o444)
+        os.chmod(base, 0o755)
+        before = snapshot(out)
+        command = ["bash", SCRIPT]
+        if os.geteuid() == 0:
+            command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] + command
+        environment = {**os.environ, **env}
+        if not use_mirror:
+            environment.pop("HW2_DATA_MIRROR", None)
+        result = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert snapshot(out) == before
+    finally:
+        for root, folders, _ in os.walk(base):
+            os.chmod(root, 0o755)
+        shutil.rmtree(base)
+
+
+def test_leftovers_of_a_killed_copy_are_removed_by_the_next_run(tiny_mirror, tmp_path):
+    out = tmp_path / "data"
+    env = {"HW2_DATA_MIRROR": str(tiny_mirror), "HW2_DATA_OUT": str(out)}
+    run_script(env)
+    dead, alive = dead_pid(), os.getpid()
+    leftovers = [out / f"mnist.pkl.gz.part{dead}", out / "cifar-10-739" / f"train_X.npy.part{dead}",
+                 out / "downloads" / f"cifar-10-python.tar.gz.part{dead}"]
+    (out / "downloads").mkdir()
+    for path in leftovers:
+        path.write_bytes(b"x" * 1000)
+    running = out / "cifar-10-739" / f"val_X.npy.part{alive}"   # another run still writing: kept
+    running.write_bytes(b"x")
+    result = run_script(env)
+    assert not any(path.exists() for path in leftovers), result.stdout
+    assert running.exists()
+
+
+def test_atomic_write_removes_leftovers_of_killed_writers(tmp_path):
+    import hw2_data
+    target = tmp_path / "submission.csv"
+    stale, live = tmp_path / f"submission.csv.part{dead_pid()}", tmp_path / "submission.csv.part1"
+    stale.write_text("half")
+    live.write_text("pid 1 is always running")
+    hw2_data.atomic_write_text(str(target), "Id,Category\n")
+    assert target.read_text() == "Id,Category\n" and not stale.exists() and live.exists()
+
+
+@pytest.mark.parametrize("remove, named", [
+    ("mnist.pkl.gz", "mnist.pkl.gz is missing"),
+    ("SHA256SUMS", "SHA256SUMS is missing"),
+    ("cifar-10-739/val_X.npy", "cifar-10-739/val_X.npy is missing"),
+    ("cifar-10-739/SHA256SUMS", "cifar-10-739/SHA256SUMS is missing"),
+])
+def test_an_incomplete_mirror_names_what_is_missing(tiny_mirror, tmp_path, remove, named):
+    (tiny_mirror / remove).unlink()
+    out = tmp_path / "data"
+    result = run_script({"HW2_DATA_MIRROR": str(tiny_mirror), "HW2_DATA_OUT": str(out)}, expect_ok=False)
+    assert named in result.stderr and "no entry" not in result.stderr, result.stderr
+    assert not (out / "mnist.pkl.gz").exists()
+
+
+def test_an_empty_mirror_names_every_missing_file(tmp_path):
+    (tmp_path / "empty").mkdir()
+    result = run_script({"HW2_DATA_MIRROR": str(tmp_path / "empty"), "HW2_DATA_OUT": str(tmp_path / "data")},
+                        expect_ok=False)
+    for named in ("mnist.pkl.gz is missing", "/SHA256SUMS is missing", "cifar-10-739/SHA256SUMS is missing"):
+        assert named in result.stderr, result.stderr
+
+
+class _RunsCode:
+    """Unpickling this calls os.system: what a crafted mnist.pkl.gz could do."""
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_a_crafted_mnist_pickle_runs_no_code(tmp_path, monkeypatch):
+    marker = tmp_path / "pwned"
+    with gzip.open(tmp_path / "mnist.pkl.gz", "wb") as stream:
+        pickle.dump(((_RunsCode(marker), np.zeros(3)),) * 3, stream)
+    monkeypatch.setattr(hw2_utils, "data_search_path", lambda: [str(tmp_path)])
+    with pytest.raises(hw2_utils.DataError, match="only numpy arrays and tuples"):
+        hw2_utils.load_mnist()
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("parts", [
+    (np.zeros((2, 784)), np.zeros(2)),                             # a pair, not three splits
+    ((np.zeros((2, 784)), np.zeros(2)),) * 2,                      # two splits
+    ((np.zeros((2, 784)),),) * 3,                                  # X without Y
+    (([[0.0] * 784], [0]),) * 3,                                   # lists, not arrays
+    ((np.zeros((2, 784)), np.zeros(2), np.zeros(2)),) * 3,         # triples
+    "not even a tuple",
+])
+def test_mnist_pickle_of_the_wrong_structure_is_named(tmp_path, monkeypatch, parts):
+    with gzip.open(tmp_path / "mnist.pkl.gz", "wb") as stream:
+        pickle.dump(parts, stream)
+    monkeypatch.setattr(hw2_utils, "data_search_path", lambda: [str(tmp_path)])
+    with pytest.raises(hw2_utils.DataError, match="does not hold"):
+        hw2_utils.load_mnist()
+
+
+def test_object_arrays_in_mnist_pickle_are_refused(tmp_path, monkeypatch):
+    x = np.empty((2, 784), dtype=object)
+    x[:] = 0.5
+    with gzip.open(tmp_path / "mnist.pkl.gz", "wb") as stream:
+        pickle.dump(((x, np.zeros(2, int)),) * 3, stream)
+    monkeypatch.setattr(hw2_utils, "data_search_path", lambda: [str(tmp_path)])
+    with pytest.raises(hw2_utils.DataError):
+        hw2_utils.load_mnist()
+
+
+def corrupt(path):
+    with open(path, "r+b") as stream:
+        stream.seek(150)
+        stream.write(b"\x13\x37\x13\x37")
+
+
+def test_a_corrupted_file_already_in_data_is_replaced_from_the_mirror(tiny_mirror, tmp_path):
+    out = tmp_path / "data"
+    env = {"HW2_DATA_MIRROR": str(tiny_mirror), "HW2_DATA_OUT": str(out)}
+    run_script(env)
+    for name in ("mnist.pkl.gz", "cifar-10-739/train_y.npy"):
+        corrupt(out / name)
+        assert sha256(out / name) != sha256(tiny_mirror / name)
+        run_script(env)
+        assert sha256(out / name) == sha256(tiny_mirror / name), name
+
+
+def test_a_corrupted_file_already_in_data_is_rebuilt_by_the_download_step(tiny_originals):
+    env, *_ = tiny_originals
+    run_script(env)
+    out = env["HW2_DATA_OUT"]
+    def content(name):  # a rebuilt .gz differs in its header's time stamp only
+        data = open(os.path.join(out, name), "rb").read()
+        return gzip.decompress(data) if name.endswith(".gz") else data
+    for name in ("mnist.pkl.gz", "cifar-10-739/val_X.npy"):
+        good = content(name)
+        corrupt(os.path.join(out, name))
+        run_script(env)
+        assert content(name) == good, name

@@ -246,14 +246,123 @@ def final_weights(logdir):
 def test_checkpoints_keep_the_last_two_and_drop_interrupted_saves(tmp_path):
     parts = tiny_graph()
     folder = tmp_path / "checkpoints"
-    for name in ("epoch-001", "epoch-002", "epoch-002.part999"):  # the last, an interrupted save
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    for name in ("epoch-001", "epoch-002", f"epoch-002.part{dead.pid}"):  # the last, an interrupted save
         (folder / name).mkdir(parents=True)
     history = [{"epoch": e} for e in (1, 2, 3)]
     my.save_checkpoint(parts, str(tmp_path), 2, history)
-    assert sorted(p.name for p in folder.iterdir()) == ["LATEST", "epoch-002", "epoch-003"]
+    assert sorted(p.name for p in folder.iterdir()) == ["epoch-002", "epoch-003"]
     assert my.latest_checkpoint(str(tmp_path)) == str(folder / "epoch-003")
     assert final_history(tmp_path) == history and final_weights(tmp_path)
     parts["session"].close()
+
+
+def test_retention_orders_checkpoints_by_number_not_by_name(tmp_path):
+    """epoch-1000 sorts before epoch-999 as text: the newest must still be kept."""
+    parts = tiny_graph()
+    history = [{"epoch": e} for e in range(1, 1002)]
+    for epoch in (998, 999, 1000):   # writes epoch-999, epoch-1000, epoch-1001
+        my.save_checkpoint(parts, str(tmp_path), epoch, history[:epoch + 1])
+    names = sorted(p.name for p in (tmp_path / "checkpoints").iterdir())
+    assert names == ["epoch-1000", "epoch-1001"]
+    assert my.latest_checkpoint(str(tmp_path)).endswith("epoch-1001")
+    parts["session"].close()
+
+
+def saved_epochs(tmp_path, parts, epochs):
+    """Save a checkpoint after each of `epochs` (1-based) with a history of that length."""
+    for epoch in range(1, epochs + 1):
+        parts["session"].run(parts["train_op"], random_feed(parts, epoch))
+        my.save_checkpoint(parts, str(tmp_path), epoch - 1, [{"epoch": e} for e in range(1, epoch + 1)])
+
+
+@pytest.mark.parametrize("damage", ["data", "index", "history", "history length"])
+def test_a_damaged_checkpoint_falls_back_to_the_one_before(tmp_path, capsys, damage):
+    parts = tiny_graph(learning_rate=0.05)
+    saved_epochs(tmp_path, parts, 2)
+    newest = pathlib.Path(my.latest_checkpoint(str(tmp_path)))
+    if damage in ("data", "index"):
+        target = next(newest.glob("model.data-*" if damage == "data" else "model.index"))
+        data = bytearray(target.read_bytes())
+        data[len(data) // 2: len(data) // 2 + 16] = b"\xff" * 16
+        target.write_bytes(bytes(data[:len(data) - 7]))
+    elif damage == "history":
+        (newest / "history.json").write_text("{not json")
+    else:
+        (newest / "history.json").write_text(json.dumps([{"epoch": 1}]))
+    reader = tf.train.load_checkpoint(str(tmp_path / "checkpoints" / "epoch-001" / "model"))
+    expected = {name: reader.get_tensor(name) for name in reader.get_variable_to_shape_map()}
+    fresh = tiny_graph()
+    assert my.restore_checkpoint(fresh, str(tmp_path)) == (1, [{"epoch": 1}])
+    assert "epoch-002 is damaged" in capsys.readouterr().err
+    restored = dict(zip([v.op.name for v in fresh["checkpointed"].values()],
+                        fresh["session"].run(list(fresh["checkpointed"].values()))))
+    for name, value in expected.items():
+        np.testing.assert_array_equal(restored[name], value, err_msg=name)
+    for p in (parts, fresh):
+        p["session"].close()
+
+
+def test_every_checkpoint_damaged_is_an_error_not_a_fresh_start(tmp_path):
+    parts = tiny_graph()
+    saved_epochs(tmp_path, parts, 2)
+    for folder in (tmp_path / "checkpoints").iterdir():
+        (folder / "history.json").write_text("[")
+    with pytest.raises(my.RunError, match="every checkpoint .* is damaged"):
+        my.restore_checkpoint(parts, str(tmp_path))
+    parts["session"].close()
+
+
+def test_a_checkpoint_of_other_shapes_is_refused_by_name(tmp_path):
+    """Restoring the fast preset's weights into the accurate graph (e.g. no config.json to compare)."""
+    parts = tiny_graph("fast")
+    saved_epochs(tmp_path, parts, 1)
+    other = tiny_graph("accurate")
+    with pytest.raises(my.RunError, match=r"another model or preset \(bn0a/beta: saved \[32\], this graph has \[64\]"):
+        my.restore_checkpoint(other, str(tmp_path))
+    for p in (parts, other):
+        p["session"].close()
+
+
+def test_resume_with_nothing_to_resume_says_so(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stop:
+        my.parse_args(["--resume", "--logdir", str(tmp_path / "nothing")])
+    assert stop.value.code == 2
+    assert "holds no checkpoint to continue" in capsys.readouterr().err
+
+
+def test_main_writes_only_a_whole_submission(tmp_path, monkeypatch):
+    """main checks the 5,000 rows whatever training returned: a short prediction writes nothing."""
+    monkeypatch.setattr(my, "train", lambda args: ([{"epoch": 1, "loss": 1.0, "acc": 0.5, "val_acc": 0.5,
+                                                     "seconds": 1.0}], np.zeros(4999, np.int64)))
+    out = tmp_path / "s.csv"
+    with pytest.raises(ValueError, match=r"shape \(5000,\)"):
+        my.main(["--logdir", str(tmp_path / "run"), "--out", str(out)])
+    assert not out.exists()
+
+
+def test_make_resumes_the_run_instead_of_deleting_it():
+    """The Makefile's recipe for submission.csv continues a compatible run (--resume auto), deletes none."""
+    result = subprocess.run(["make", "-n", "-B", "submission.csv"], cwd=hw2_utils.ROOT, capture_output=True,
+                            text=True, timeout=60)
+    recipe = [line for line in result.stdout.splitlines() if "hw2_cifar_my_model.py" in line or "rm " in line]
+    assert recipe and all("--resume auto" in line and "rm " not in line for line in recipe), result.stdout
+
+
+def test_resume_auto_continues_a_compatible_run_and_keeps_any_other(tmp_path):
+    logdir = tmp_path / "run"
+    first = run_training(logdir, "--stop-after", "1")
+    assert first.returncode == 0, first.stderr
+    resumed = run_training(logdir, "--resume", "auto", "--stop-after", "1")
+    assert resumed.returncode == 0 and "resumed after epoch 1" in resumed.stdout, resumed.stderr
+    assert len(final_history(logdir)) == 2
+    before = sorted(p.relative_to(logdir) for p in logdir.rglob("*"))
+    other = run_training(logdir, "--resume", "auto", "--batch-size", "32", "--stop-after", "1")
+    assert other.returncode == 0 and "moved to" in other.stdout, other.stderr
+    aside = tmp_path / "run.old-1"
+    assert sorted(p.relative_to(aside) for p in aside.rglob("*")) == before   # kept whole
+    assert len(final_history(logdir)) == 1 and json.loads((logdir / "config.json").read_text())["batch_size"] == 32
 
 
 def test_resume_gives_the_same_weights_as_one_run(tmp_path):
@@ -283,10 +392,9 @@ def test_ctrl_c_leaves_a_checkpoint_that_resumes(tmp_path):
                   "sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')")
     command = training_command(logdir, epochs=40, python=(sys.executable, "-c", foreground))
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **TRAINING_PROCESS)
-    latest = logdir / "checkpoints" / "LATEST"
     try:
         deadline = time.monotonic() + 300
-        while not latest.exists() and process.poll() is None and time.monotonic() < deadline:
+        while my.latest_checkpoint(str(logdir)) is None and process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
         assert process.poll() is None, "training ended before its first checkpoint"
         process.send_signal(signal.SIGINT)  # what Ctrl-C sends, mid-run
@@ -297,7 +405,7 @@ def test_ctrl_c_leaves_a_checkpoint_that_resumes(tmp_path):
     assert process.returncode == 130 and "continue with --resume" in stderr, stderr
     assert not (logdir / "s.csv").exists()
     done = len(final_history(logdir))
-    assert done >= 1 and final_weights(logdir)  # LATEST names a whole, loadable checkpoint
+    assert done >= 1 and final_weights(logdir)  # the newest checkpoint is whole and loadable
     resumed = subprocess.run(command + ["--resume", "--stop-after", "1"], capture_output=True, timeout=600,
                              **TRAINING_PROCESS)
     assert resumed.returncode == 0 and f"resumed after epoch {done}" in resumed.stdout, resumed.stderr

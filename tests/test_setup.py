@@ -4,6 +4,7 @@ import subprocess
 import sys
 import unittest
 
+import numpy as np
 import pytest
 
 import hw2_utils
@@ -77,11 +78,42 @@ def test_exercise_seeds_differ_by_function_user_and_seed():
     assert all(0 <= s < 2 ** 32 for s in seeds)
 
 
-def test_exercise_with_no_username_or_seed(capsys):
+@pytest.mark.parametrize("username", [None, "", " ", "my id", "id\n", "tab\tid", "=== x", 42, b"bytes"])
+def test_exercise_refuses_a_username_no_log_header_can_carry(username, capsys):
     def my_function():
-        return hw2_utils.exercise()
-    derived = my_function()
-    assert capsys.readouterr().out == f"=== EXERCISE my_function None None {derived:x} ===\n"
+        return hw2_utils.exercise(andrew_username=username, seed=42)
+    with pytest.raises(ValueError, match="ANDREW_USERNAME .*set ANDREW_USERNAME"):
+        my_function()
+    assert capsys.readouterr().out == ""  # refused before anything is printed or seeded
+
+
+@pytest.mark.parametrize("seed", [None, "42", 4.2, 42.0, True, np.float64(42), [42]])
+def test_exercise_refuses_a_seed_that_is_not_an_integer(seed):
+    with pytest.raises(ValueError, match="SEED must be an integer"):
+        hw2_utils.exercise(andrew_username="someone", seed=seed)
+
+
+@pytest.mark.parametrize("seed", [42, np.int64(42), np.int32(42), np.uint8(42)])
+def test_integer_seeds_of_any_type_give_one_stream(seed, capsys):
+    def my_function():
+        return hw2_utils.exercise(andrew_username="someone", seed=seed), np.random.rand()
+    derived, draw = my_function()
+    assert (derived, draw) == (hw2_utils.derive_seed("someone", "my_function", 42), np.random.RandomState(derived).rand())
+    assert capsys.readouterr().out == f"=== EXERCISE my_function someone 2a {derived:x} ===\n"
+
+
+@pytest.mark.parametrize("username", ["", "two words"])
+def test_public_script_refuses_a_bad_username_before_writing_a_log(tmp_path, username):
+    """main_tests checks the identity before its header line: no log that could never pass is written."""
+    code = ("import hw2_utils, sys\n"
+            f"hw2_utils.ANDREW_USERNAME = {username!r}\n"
+            "class T(hw2_utils.TestCase):\n"
+            "    def test_a(self): pass\n"
+            "hw2_utils.main_tests(T, 'evaluation_numpy.txt')\n")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**os.environ, "PYTHONPATH": ROOT},
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0 and result.stdout == ""
+    assert "ANDREW_USERNAME must be your Andrew ID" in result.stderr
 
 
 class _Toy(hw2_utils.TestCase):
