@@ -2,6 +2,10 @@
 #
 # Variables: PYTHON3 (interpreter that creates the venv), GPU=1 (install
 # tensorflow[and-cuda] for a GPU VM), HW2_DATA_MIRROR (local data folder).
+#
+# Whether a log or submission.csv is out of date is decided by content, in Python: a log's
+# fingerprint (hw2_submission.py logs) and the own model's run record (--resume auto). So
+# these targets always ask, and an unchanged file is never made again, whatever its time stamp.
 
 PYTHON3 ?= python3
 VENV    := .venv
@@ -10,18 +14,20 @@ STAMP   := $(VENV)/.installed
 export PYTHON := $(abspath $(PY))
 export PYTHONPATH := $(CURDIR)
 
-LOGS    := evaluation_numpy.txt evaluation_mnist.txt evaluation_cifar.txt
 EPOCHS  ?= 1
-
+PRESET  ?= fast
 RUN     := runs/my_model
 ZIP     ?= submission/submission.zip
 
-.PHONY: all venv data test bench bench-cifar clean-logs train-cifar-spec train submission check-submission report
+.PHONY: all help venv data logs test bench bench-cifar train-cifar-spec train submission check-submission \
+        report clean clean-logs FORCE
 .DEFAULT_GOAL := all
 
-# The main job: data, logs, own model, submission.zip, and its check.
-all: submission
-	@echo "make: done: $(LOGS), submission.csv ($(RUN)/curves.png), $(ZIP) (checked)"
+all: submission ## the main job: data, the three logs, the own model (submission.csv), the zip and its check
+	@echo "make: done: evaluation logs, submission.csv ($(RUN)/curves.png), $(ZIP) (checked)"
+
+help: ## list the targets
+	@grep -E '^[a-z%.-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([^:]+):.*## /  \1\t/' | expand -t 24
 
 # The venv is (re)built when requirements.txt changes, not on every target.
 $(STAMP): requirements.txt
@@ -31,49 +37,51 @@ $(STAMP): requirements.txt
 	if [ "$(GPU)" = "1" ]; then $(PY) -m pip install --quiet "tensorflow[and-cuda]==2.21.0"; fi
 	cp requirements.txt $@
 
-venv: $(STAMP)
+venv: $(STAMP) ## create .venv with the pinned packages
 
-data: $(STAMP)
+data: $(STAMP) ## fetch or copy the data into data/ (HW2_DATA_MIRROR=dir for a local mirror)
 	./get_dataset.sh
 
-# A log is written under a temporary name and renamed when the script is done;
-# a failing run leaves $@.failed to read and makes make fail.
-evaluation_%.txt: tests/hw2_test_%.py hw2_%.py hw2_utils.py hw2_submission.py $(STAMP) | data
-	$(PY) tests/hw2_test_$*.py > $@.part || { mv $@.part $@.failed; echo "make: tests failed, see $@.failed"; exit 1; }
-	mv $@.part $@
-	@rm -f $@.failed
+logs: $(STAMP) | data ## regenerate each evaluation log whose code, username or seed changed
+	$(PY) hw2_submission.py logs
 
-test: $(STAMP) data
+evaluation_%.txt: FORCE $(STAMP) | data ## one log (a failing run leaves evaluation_X.txt.failed)
+	$(PY) hw2_submission.py logs $@
+
+test: $(STAMP) data ## every test: data step, pytest (unit tests and the public test scripts)
 	$(PY) -m pytest
 
-bench: $(STAMP) data
+bench: $(STAMP) data ## numpy ops and the Session loop against TensorFlow's, ratios from one run
 	$(PY) bench/bench_numpy.py
 	$(PY) bench/bench_train_loop.py
 
-# A whole own-model training (15 min for fast, about 35 for accurate): epochs and seconds to 83/90/94%.
-PRESET ?= fast
-bench-cifar: $(STAMP) data
+bench-cifar: $(STAMP) data ## a whole own-model training (PRESET=fast|accurate): epochs and seconds to 83/90/94%
 	$(PY) bench/bench_cifar.py --preset $(PRESET)
 
-# 7.1 model with the 7.2 train step on CIFAR-10-739 train (EPOCHS=n), public-test accuracy.
-train-cifar-spec: $(STAMP) data
+train-cifar-spec: $(STAMP) data ## the 7.1 model with the 7.2 step for EPOCHS=n, public-test accuracy
 	$(PY) hw2_cifar.py --epochs $(EPOCHS)
 
-# The own model (default preset), retrained when its code changes. `--resume auto` continues an
-# interrupted run of the same settings and code, and moves any other run to $(RUN).old-N.
-submission.csv: hw2_cifar_my_model.py hw2_utils.py hw2_data.py $(STAMP) | data
-	$(PY) hw2_cifar_my_model.py --logdir $(RUN) --out $@ --resume auto
+# Continues an interrupted run of the same settings and code; a run of other code is moved to
+# $(RUN).old-N, never deleted; a finished run that already wrote this CSV does nothing.
+submission.csv: FORCE $(STAMP) | data
+	$(PY) hw2_cifar_my_model.py --run $(RUN) --out $@ --resume auto
 
-train: submission.csv
+train: submission.csv ## the own model (default preset) -> submission.csv, runs/my_model/
 
-submission: $(LOGS) submission.csv
-	$(PY) hw2_submission.py build --out submission/submission.zip
+submission: logs submission.csv ## build $(ZIP) from the logs and the CSV, checked before it replaces one
+	$(PY) hw2_submission.py build --out $(ZIP)
 
-check-submission: $(STAMP)
+check-submission: $(STAMP) ## check any zip: make check-submission ZIP=path
 	$(PY) hw2_submission.py check $(ZIP)
 
-report: $(LOGS) submission.csv
+report: logs submission.csv ## report/hw2_report.md: summaries, accuracies, curves, formulas
 	$(PY) hw2_report.py --run $(RUN) --out report/hw2_report.md
 
-clean-logs:
+clean-logs: ## remove the evaluation logs (and failed runs' output)
 	rm -f evaluation_*.txt evaluation_*.txt.failed
+
+clean: clean-logs ## remove everything built here except data/ and .venv: logs, runs/, submission, report
+	rm -rf runs report submission.csv $(ZIP) .pytest_cache
+	find . -name __pycache__ -type d -prune -not -path './.venv/*' -exec rm -rf {} +
+
+FORCE:

@@ -6,12 +6,16 @@ import hw2_utils
 from hw2_utils import ANDREW_USERNAME, SEED
 
 import argparse
+import sys
 
 import numpy as np
 import tensorflow as tf
 
+import hw2_train
+
 layers = tf.keras.layers
 UPDATE_OPS = tf.compat.v1.GraphKeys.UPDATE_OPS
+RUN_NAME = "cifar_7_1"
 
 
 def build_keras_model(X, out_dim, is_training=True):
@@ -84,13 +88,10 @@ def train(train_set, epochs=1, batch_size=64, evaluate_on=None):
     while training accuracy is ~43% (measured after one epoch).
     Returns (session, tensors, history): tensors is a dict of the graph's
     placeholders and outputs plus `preprocess` (uint8 batch -> model input);
-    `evaluate_on` (Domains) is scored after every epoch.
+    `evaluate_on` (Domains) is scored after every epoch. The run's record is
+    written to runs/cifar_7_1/run.json.
     """
-    mean, std = hw2_utils.channel_stats(train_set.X)
-
-    def preprocess(images):
-        return hw2_utils.standardize(images, mean, std)
-
+    preprocess = hw2_train.standardizer(train_set.X)
     graph = tf.Graph()
     with graph.as_default():
         X = tf.compat.v1.placeholder(tf.float32, (None, 32, 32, 3), name="X")
@@ -106,12 +107,13 @@ def train(train_set, epochs=1, batch_size=64, evaluate_on=None):
     evaluate = None
     if evaluate_on is not None:
         def evaluate():
-            return hw2_utils.session_accuracy(session, probit, X, evaluate_on.X, evaluate_on.Y,
+            return hw2_train.session_accuracy(session, probit, X, evaluate_on.X, evaluate_on.Y,
                                               preprocess=preprocess)
-    history = hw2_utils.train_loop(session, train_step, X, Y, train_set.X, hw2_utils.one_hot(train_set.Y),
-                                   epochs=epochs, batch_size=batch_size, loss=mean_loss, correct=correct,
-                                   train_feed={is_training: True}, evaluate=evaluate, preprocess=preprocess,
-                                   name="cifar 7.1")
+    seed = int(np.random.randint(2 ** 31 - 1))   # numpy's generator was seeded by exercise()
+    batches = hw2_train.ShuffledBatches(train_set.X, hw2_train.one_hot(train_set.Y), batch_size, seed, preprocess)
+    history = hw2_train.train_recorded(session, train_step, X, Y, batches, optimizer=optimizer, name=RUN_NAME,
+                                       epochs=epochs, loss=mean_loss, correct=correct,
+                                       train_feed={is_training: True}, evaluate=evaluate)
     tensors = {"X": X, "Y": Y, "is_training": is_training, "logit": logit, "probit": probit,
                "mean_loss": mean_loss, "train_step": train_step, "preprocess": preprocess}
     return session, tensors, history
@@ -125,11 +127,12 @@ def main(argv=None):
     hw2_utils.exercise(andrew_username=ANDREW_USERNAME, seed=SEED)
     data = hw2_utils.load_cifar739()
     session, tensors, history = train(data.train, args.epochs, args.batch_size, evaluate_on=data.val)
-    public = hw2_utils.session_accuracy(session, tensors["probit"], tensors["X"], data.public_test.X,
+    public = hw2_train.session_accuracy(session, tensors["probit"], tensors["X"], data.public_test.X,
                                         data.public_test.Y, preprocess=tensors["preprocess"])
     print(f"7.1 model: {args.epochs} epoch(s), batch {args.batch_size}: "
           f"public-test accuracy {public:.4f}, training time {history[-1]['seconds']:.0f}s")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,8 +1,9 @@
 """Part III 7.3: our own CIFAR-10-739 model, built layer by layer, trained in graph mode.
 
-    python hw2_cifar_my_model.py                          default preset: >= 91% in ~20 CPU minutes
+    python hw2_cifar_my_model.py                          the default, fast preset
     python hw2_cifar_my_model.py --preset accurate        wider net, 10 epochs, aims at 94%
-    python hw2_cifar_my_model.py --epochs N --batch-size B --out submission.csv [--resume] [--logdir DIR]
+    (README: each preset's measured time and accuracy)
+    python hw2_cifar_my_model.py --epochs N --batch-size B --out submission.csv [--resume] [--run DIR]
 
 The network and recipe are airbench94's (Keller Jordan's fast CIFAR-10 trainer):
 a 2x2 "whitening" convolution whose filters are computed from the training
@@ -18,9 +19,10 @@ weights and average the image with its mirror image (test-time augmentation;
 the accurate preset adds one-pixel shifts). Inputs are standardized with
 training statistics only; the public test set is only ever scored for the log.
 
-Every epoch writes a checkpoint (atomically) to LOGDIR/checkpoints; `--resume`
-continues from the last one, schedule included. At the end: LOGDIR/curves.png,
-TensorBoard events in LOGDIR, and the private-test predictions in --out.
+Every epoch writes a checkpoint (atomically) to RUN/checkpoints and the run's
+record RUN/run.json (config, per-epoch history, final figures); `--resume`
+continues from the last checkpoint, schedule included. At the end:
+RUN/curves.png, TensorBoard events in RUN, and the private-test predictions in --out.
 """
 import hw2_utils
 from hw2_utils import ANDREW_USERNAME, SEED
@@ -36,6 +38,8 @@ import sys
 import numpy as np
 import tensorflow as tf
 
+import hw2_numpy
+import hw2_train
 from hw2_data import PRIVATE_TEST_SIZE
 
 layers = tf.keras.layers
@@ -46,7 +50,7 @@ layers = tf.keras.layers
 # trained weight, scaled by the learning rate like the gradient). The optimizer settings are
 # airbench94's (lr 11.5 and wd 0.0153 per 1024 examples, momentum 0.85) for a mean loss:
 # 11.5 / (1 + 1 / 0.15) = 1.5 and 0.0153 / 11.5. Batch 512, not airbench's 1024: the accurate
-# net's training step at 1024 peaks at 3.2 GB, at 512 about half.
+# net's training step at 1024 needs about twice the memory (README: measured peaks).
 PRESETS = {
     "fast": dict(widths=(32, 128, 128), activation="relu", epochs=16, batch_size=512, tta_shifts=False,
                  learning_rate=1.5, weight_decay=0.0153 / 11.5),
@@ -74,7 +78,7 @@ def whitening_kernel(images, epsilon=5e-4):
     (so that a ReLU-like activation keeps both signs).
     """
     channels = images.shape[-1]
-    patches = hw2_utils.patch_rows(images, 2, 2).astype(np.float64)   # (N*(H-1)*(W-1), 2*2*C)
+    patches = hw2_numpy.patch_rows(images, 2, 2).astype(np.float64)   # (N*(H-1)*(W-1), 2*2*C)
     patches -= patches.mean(axis=0)
     covariance = patches.T @ patches / len(patches)
     eigenvalues, eigenvectors = np.linalg.eigh(covariance)
@@ -193,8 +197,7 @@ def build_graph(whitening, preset, steps_per_epoch):
                 gradient = BIAS_LR_SCALE * gradient
             update = gradient + preset["weight_decay"] * weight   # L2 decay, scaled by the learning rate
             updates.append((update * whiten_bias_on if weight is whiten_bias else update, weight))
-        # Keras keeps batch-norm moving-average updates in model.updates, not UPDATE_OPS.
-        sgd_step = tf.group(optimizer.apply_gradients(updates, global_step=step), *model.updates)
+        sgd_step = hw2_train.with_batch_norm_updates(optimizer.apply_gradients(updates, global_step=step), model)
         # Scores and predictions use an exponential moving average of the weights (batch-norm
         # statistics included): at the high learning rates of mid-training single weights
         # swing several points of accuracy from epoch to epoch; their average does not.
@@ -236,7 +239,7 @@ def augment(images, rng):
 
     Mirroring is not random per batch but alternates per epoch: see `alternating_flip`.
     """
-    return hw2_utils.random_crop(images, CROP_PAD, rng, mode="reflect")
+    return hw2_train.random_crop(images, CROP_PAD, rng, mode="reflect")
 
 
 def alternating_flip(images, epoch, seed):
@@ -282,9 +285,9 @@ class RunError(RuntimeError):
     """A run folder cannot be used as asked (nothing to resume, other shapes, every checkpoint damaged)."""
 
 
-def checkpoint_folders(logdir):
-    """Complete checkpoints in LOGDIR/checkpoints as [(epochs done, folder)], newest first (by number)."""
-    folder = os.path.join(logdir, "checkpoints")
+def checkpoint_folders(run):
+    """Complete checkpoints in RUN/checkpoints as [(epochs done, folder)], newest first (by number)."""
+    folder = os.path.join(run, "checkpoints")
     if not os.path.isdir(folder):
         return []
     found = [(int(match[1]), os.path.join(folder, name)) for name in os.listdir(folder)
@@ -292,22 +295,22 @@ def checkpoint_folders(logdir):
     return sorted(found, reverse=True)
 
 
-def latest_checkpoint(logdir):
-    """Folder of the newest complete checkpoint in logdir (model + history.json), or None."""
-    folders = checkpoint_folders(logdir)
+def latest_checkpoint(run):
+    """Folder of the newest complete checkpoint in run (model + history.json), or None."""
+    folders = checkpoint_folders(run)
     return folders[0][1] if folders else None
 
 
-def save_checkpoint(parts, logdir, epoch, history):
-    """Checkpoint after `epoch` (0-based) as LOGDIR/checkpoints/epoch-NNN; keep the last KEEP_CHECKPOINTS.
+def save_checkpoint(parts, run, epoch, history):
+    """Checkpoint after `epoch` (0-based) as RUN/checkpoints/epoch-NNN; keep the last KEEP_CHECKPOINTS.
 
     Written under a temporary name and renamed when whole, so a folder named
     epoch-NNN is always complete; folders left by killed saves are removed.
     """
-    final = os.path.join(logdir, "checkpoints", f"epoch-{epoch + 1:03d}")
+    final = os.path.join(run, "checkpoints", f"epoch-{epoch + 1:03d}")
     tmp = final + f".part{os.getpid()}"
     os.makedirs(os.path.dirname(final), exist_ok=True)
-    for _, other in checkpoint_folders(logdir) + [(None, final)]:
+    for _, other in checkpoint_folders(run) + [(None, final)]:
         hw2_utils.remove_stale_parts(other)
     shutil.rmtree(tmp, ignore_errors=True)
     os.makedirs(tmp)
@@ -317,7 +320,7 @@ def save_checkpoint(parts, logdir, epoch, history):
         json.dump(history, stream)
     shutil.rmtree(final, ignore_errors=True)
     os.replace(tmp, final)
-    for _, old in checkpoint_folders(logdir)[KEEP_CHECKPOINTS:]:
+    for _, old in checkpoint_folders(run)[KEEP_CHECKPOINTS:]:
         shutil.rmtree(old, ignore_errors=True)
 
 
@@ -333,7 +336,7 @@ def checkpoint_shape_problems(parts, prefix):
     return problems
 
 
-def restore_checkpoint(parts, logdir):
+def restore_checkpoint(parts, run):
     """Restore the newest usable checkpoint; returns (epochs done, history), (0, []) when there is none.
 
     A damaged checkpoint (unreadable files, bad history.json) is skipped with a
@@ -341,7 +344,7 @@ def restore_checkpoint(parts, logdir):
     weights of other shapes (another preset or another model) or when every
     checkpoint is damaged.
     """
-    folders = checkpoint_folders(logdir)
+    folders = checkpoint_folders(run)
     for epochs_done, folder in folders:
         prefix = os.path.join(folder, "model")
         try:
@@ -352,7 +355,7 @@ def restore_checkpoint(parts, logdir):
             continue
         if problems:
             raise RunError(f"{folder} was written by another model or preset ({'; '.join(problems[:3])}); "
-                           "resume with the settings it was started with, or start afresh in another --logdir")
+                           "resume with the settings it was started with, or start afresh in another --run")
         try:
             parts["saver"].restore(parts["session"], prefix)
             with open(os.path.join(folder, "history.json")) as stream:
@@ -366,7 +369,7 @@ def restore_checkpoint(parts, logdir):
             continue
         return epochs_done, history
     if folders:
-        raise RunError(f"every checkpoint in {logdir}/checkpoints is damaged; start afresh in another --logdir "
+        raise RunError(f"every checkpoint in {run}/checkpoints is damaged; start afresh in another --run "
                        "(or delete that folder)")
     return 0, []
 
@@ -413,145 +416,159 @@ def prepare_data(subset=0):
     data = hw2_utils.load_cifar739()
     train_set = hw2_utils.Domains(np.concatenate([data.train.X, data.val.X])[:subset or None],
                                   np.concatenate([data.train.Y, data.val.Y])[:subset or None])
-    data = data._replace(train=None, val=None)  # 150 MB we no longer need
-    mean, std = hw2_utils.channel_stats(train_set.X)
-
-    def standardize(images):
-        return hw2_utils.standardize(images, mean, std)
-
+    data = data._replace(train=None, val=None)  # the separate train and val arrays are no longer needed
+    standardize = hw2_train.standardizer(train_set.X)
     return data, train_set, standardize, whitening_kernel(standardize(train_set.X[:2000]))
+
+
+# Epoch e's augmentation generator is seeded with seed + AUGMENT_SEED_STRIDE * (e + 1): a prime
+# above any epoch count, so these seeds never coincide with the batch orders' seed + e.
+AUGMENT_SEED_STRIDE = 7919
+
+
+class AirbenchBatches(hw2_train.ShuffledBatches):
+    """Epoch e's batches: the images mirrored as `alternating_flip` says for e, in the shuffled order,
+    each batch translated at random (a generator of its own per epoch, so a resumed run draws
+    the same) and then standardized (`preprocess`)."""
+
+    def epoch_inputs(self, epoch):
+        rng = np.random.RandomState(self.seed + AUGMENT_SEED_STRIDE * (epoch + 1))
+        return alternating_flip(self.X, epoch, self.seed), lambda batch: self.preprocess(augment(batch, rng))
 
 
 def code_fingerprint():
     """Fingerprint of the own model's sources, username and seed: a run continues only on the same code."""
-    from hw2_submission import MODEL_SOURCES, fingerprint, read_project_file
-    return fingerprint({name: read_project_file(name) for name in MODEL_SOURCES}, ANDREW_USERNAME, SEED)
+    from hw2_submission import fingerprint, model_sources, read_project_file
+    return fingerprint({name: read_project_file(name) for name in model_sources()}, ANDREW_USERNAME, SEED)
 
 
-def saved_config(logdir):
-    """The config.json a run in logdir was started with, or None (none there, or unreadable)."""
+def run_config(args, train_set):
+    """The settings that make a run: preset (with --epochs / --batch-size applied), images, code."""
+    preset = dict(PRESETS[args.preset])
+    preset.update({k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size)) if v})
+    return json.loads(json.dumps({"preset": args.preset, **preset, "train_examples": len(train_set.X),
+                                  "code": code_fingerprint()}))
+
+
+def saved_record(run):
+    """The run record in folder `run`, or None (none there; an unreadable one is reported and ignored)."""
     try:
-        with open(os.path.join(logdir, "config.json")) as stream:
-            saved = json.load(stream)
-    except (OSError, ValueError):
+        return hw2_train.read_run_record(run)
+    except ValueError as error:
+        print(f"warning: {error}", file=sys.stderr)
         return None
-    return saved if isinstance(saved, dict) else None
 
 
-def run_is_compatible(logdir, config):
-    """True when logdir holds a checkpoint of a run started with exactly this config (code included)."""
-    return latest_checkpoint(logdir) is not None and saved_config(logdir) == config
-
-
-def check_resumable(logdir, config):
-    """Raise RunError unless the run in logdir can continue with `config`; warn when only the code changed."""
-    saved = saved_config(logdir)
-    if saved is None:
-        print(f"warning: {logdir}/config.json is missing or unreadable; the checkpoint's shapes are checked "
+def check_resumable(run, config):
+    """Raise RunError unless the run in `run` can continue with `config`; warn when only the code changed."""
+    record = saved_record(run)
+    if record is None:
+        print(f"warning: {run}/run.json is missing or unreadable; the checkpoint's shapes are checked "
               "when it is restored", file=sys.stderr)
         return
+    saved = record["config"]
     changed = sorted(k for k in set(saved) | set(config) if k != "code" and saved.get(k) != config.get(k))
     if changed:
-        raise RunError(f"{logdir} was started with " + ", ".join(f"{k}={saved.get(k)}" for k in changed)
+        raise RunError(f"{run} was started with " + ", ".join(f"{k}={saved.get(k)}" for k in changed)
                        + "; resume it with the same --preset, --epochs, --batch-size and --subset, "
-                       "or start afresh in another --logdir")
+                       "or start afresh in another --run")
     if saved.get("code") != config["code"]:
-        print(f"warning: the code, username or seed changed since {logdir} was started; continuing it "
+        print(f"warning: the code, username or seed changed since {run} was started; continuing it "
               "(the result mixes both; use --resume auto to start afresh instead)", file=sys.stderr)
 
 
-def set_aside(logdir):
-    """Rename logdir to the first free logdir.old-N (nothing is deleted); returns the new name."""
+def set_aside(run):
+    """Rename the folder `run` to the first free RUN.old-N (nothing is deleted); returns the new name."""
     number = 1
-    while os.path.exists(f"{logdir}.old-{number}"):
+    while os.path.exists(f"{run}.old-{number}"):
         number += 1
-    os.replace(logdir, f"{logdir}.old-{number}")
-    return f"{logdir}.old-{number}"
+    os.replace(run, f"{run}.old-{number}")
+    return f"{run}.old-{number}"
 
 
-def train(args):
-    """Train per args; returns (history, private-test predictions (N,) int64)."""
-    preset = dict(PRESETS[args.preset])
-    preset.update({k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size)) if v})
-    data, train_set, standardize, whitening = prepare_data(args.subset)
-    config = json.loads(json.dumps({"preset": args.preset, **preset, "train_examples": len(train_set.X),
-                                    "code": code_fingerprint()}))
-    resume = args.resume == "always" or args.resume == "auto" and run_is_compatible(args.logdir, config)
-    if resume:
-        check_resumable(args.logdir, config)
-    elif latest_checkpoint(args.logdir):   # only with --resume auto: an incompatible run, kept aside
-        aside = set_aside(args.logdir)
-        print(f"{args.logdir} held a run of other settings or code: moved to {aside}; starting afresh")
-    hw2_utils.atomic_write_text(os.path.join(args.logdir, "config.json"), json.dumps(config, indent=1))
-    steps_per_epoch = -(-len(train_set.X) // preset["batch_size"])
-    parts = build_graph(whitening, preset, steps_per_epoch)
+def file_sha256(path):
+    """sha256 hex of the file at path, or None when there is no such file."""
+    from hw2_data import file_digest
+    return file_digest(path, "sha256") if os.path.isfile(path) else None
+
+
+def plan(args, train_set):
+    """What this invocation does with the folder args.run: (config, action), action one of
+    'fresh', 'resume' or 'current' (a finished run of this config already wrote args.out as it is)."""
+    config = run_config(args, train_set)
+    record = saved_record(args.run)
+    compatible = latest_checkpoint(args.run) is not None and record is not None and record["config"] == config
+    if args.resume == "auto" and compatible and record["final"].get("csv_sha256") == file_sha256(args.out) \
+            and record["final"].get("csv") == os.path.abspath(args.out):
+        return config, "current"
+    if args.resume == "always" or args.resume == "auto" and compatible:
+        check_resumable(args.run, config)
+        return config, "resume"
+    if latest_checkpoint(args.run):   # only with --resume auto: an incompatible run, kept aside
+        print(f"{args.run} held a run of other settings or code: moved to {set_aside(args.run)}; starting afresh")
+    return config, "fresh"
+
+
+def train(args, config, data, train_set, standardize, whitening, resume):
+    """Train per config into folder args.run (from its last checkpoint if `resume`).
+
+    Returns (history, private-test predictions (N,) int64, or None when
+    --stop-after stopped training before the last epoch).
+    """
+    preset = {key: config[key] for key in PRESETS[config["preset"]]}
+    steps = hw2_train.steps_per_epoch(len(train_set.X), preset["batch_size"])
+    parts = build_graph(whitening, preset, steps)
     session = parts["session"]
-    start_epoch, history = restore_checkpoint(parts, args.logdir) if resume else (0, [])
+    start_epoch, history = restore_checkpoint(parts, args.run) if resume else (0, [])
     if start_epoch:
-        print(f"resumed after epoch {start_epoch} from {args.logdir}/checkpoints")
+        print(f"resumed after epoch {start_epoch} from {args.run}/checkpoints")
+    hw2_train.write_run_record(args.run, config, history)
     seed = hw2_utils.derive_seed(ANDREW_USERNAME, "train", SEED)
-    augment_rng = np.random.RandomState()
-
-    def preprocess(images):
-        return standardize(augment(images, augment_rng))
+    batches = AirbenchBatches(train_set.X, train_set.Y, preset["batch_size"], seed, standardize)
 
     def score(images):
         with averaged_weights(parts):
-            return hw2_utils.session_predict(session, parts["probabilities"], parts["X"], images, 500,
+            return hw2_train.session_predict(session, parts["probabilities"], parts["X"], images, 500,
                                              preprocess=standardize)
 
     def public_accuracy():
         return float(np.mean(score(data.public_test.X).argmax(1) == data.public_test.Y))
 
-    writer = tf.compat.v1.summary.FileWriter(args.logdir)
-
-    # train_loop reads its batches from `images`; each epoch end rewrites it with the next epoch's mirroring.
-    images = alternating_flip(train_set.X, start_epoch, seed)
-
-    def on_epoch_end(epoch, record):
+    last_epoch = min(preset["epochs"], start_epoch + args.stop_after) if args.stop_after else preset["epochs"]
+    writer = tf.compat.v1.summary.FileWriter(args.run)
+    epochs = hw2_train.train_epochs(
+        session, parts["train_op"], parts["X"], parts["labels"], batches, epochs=preset["epochs"],
+        loss=parts["loss"], correct=parts["correct"], train_feed={parts["is_training"]: True},
+        evaluate=public_accuracy, start_epoch=start_epoch, elapsed=history[-1]["seconds"] if history else 0.0,
+        name="my_model", eval_name="public_acc")
+    for record in epochs:
         history.append(record)
-        images[:] = alternating_flip(train_set.X, epoch + 1, seed)
-        augment_rng.seed(seed + 7919 * (epoch + 2))  # the next epoch's augmentation, resume or not
-        save_checkpoint(parts, args.logdir, epoch, history)
+        save_checkpoint(parts, args.run, record["epoch"] - 1, history)
+        hw2_train.write_run_record(args.run, config, history)
         write_events(writer, record)
-        if args.stop_after and epoch + 1 - start_epoch >= args.stop_after:
-            raise StopTraining
-
-    augment_rng.seed(seed + 7919 * (start_epoch + 1))
-    try:
-        hw2_utils.train_loop(
-            session, parts["train_op"], parts["X"], parts["labels"], images, train_set.Y,
-            epochs=preset["epochs"], batch_size=preset["batch_size"], loss=parts["loss"],
-            correct=parts["correct"], train_feed={parts["is_training"]: True}, evaluate=public_accuracy,
-            preprocess=preprocess, seed=seed, start_epoch=start_epoch, on_epoch_end=on_epoch_end,
-            elapsed=history[-1]["seconds"] if history else 0.0, name="my_model", eval_name="public_acc")
-        stopped = False
-    except StopTraining:
-        stopped = True
+        if record["epoch"] >= last_epoch:
+            break
     writer.close()
-    if stopped:
+    if len(history) < preset["epochs"]:
         return history, None
-    predictions = score(data.private_test.X).argmax(1)
-    return history, predictions
-
-
-class StopTraining(Exception):
-    """Raised after --stop-after epochs: the checkpoint is written, training stops."""
+    return history, score(data.private_test.X).argmax(1)
 
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(description="Train our CIFAR-10-739 model and write submission.csv.")
     parser.add_argument("--preset", choices=sorted(PRESETS), default="fast",
-                        help="fast: >= 91%% in ~20 CPU minutes; accurate: wider net, 10 epochs, aims at 94%%")
+                        help="fast: the default; accurate: wider net, 10 epochs, aims at 94%% (README: measured "
+                             "time and accuracy of each)")
     parser.add_argument("--epochs", type=int, help="override the preset's number of epochs")
     parser.add_argument("--batch-size", type=int, help="override the preset's batch size")
     parser.add_argument("--out", default="submission.csv", help="CSV of private-test predictions")
-    parser.add_argument("--logdir", default=os.path.join("runs", "my_model"),
-                        help="checkpoints, TensorBoard events and curves.png go here")
+    parser.add_argument("--run", default=os.path.join("runs", "my_model"),
+                        help="the run's folder: run.json, checkpoints, TensorBoard events, curves.png")
     parser.add_argument("--resume", nargs="?", const="always", choices=("always", "auto"),
-                        help="continue the run in --logdir from its last checkpoint; `--resume auto` "
-                             "continues it only if it was started with the same settings and code, and "
-                             "otherwise moves it to LOGDIR.old-N and starts afresh (what `make` does)")
+                        help="continue the run in --run from its last checkpoint; `--resume auto` "
+                             "continues it only if it was started with the same settings and code (and does "
+                             "nothing if it already wrote --out as it is), and otherwise moves it to "
+                             "RUN.old-N and starts afresh (what `make` does)")
     parser.add_argument("--subset", type=int, default=0, help="train on the first N images only (smoke tests)")
     parser.add_argument("--stop-after", type=int, default=0,
                         help="stop after N epochs of this invocation (a planned interruption)")
@@ -560,36 +577,44 @@ def parse_args(argv):
         value = getattr(args, name)
         if value is not None and value < 0 or name in ("epochs", "batch_size") and value == 0:
             parser.error(f"--{name.replace('_', '-')} must be a positive integer")
-    has_run = latest_checkpoint(args.logdir) is not None
+    has_run = latest_checkpoint(args.run) is not None
     if not args.resume and has_run:
-        parser.error(f"{args.logdir} already holds a run: pass --resume to continue it, "
-                     "or another --logdir (or delete that folder) to start afresh")
+        parser.error(f"{args.run} already holds a run: pass --resume to continue it, "
+                     "or another --run (or delete that folder) to start afresh")
     if args.resume == "always" and not has_run:
-        parser.error(f"--resume: {args.logdir} holds no checkpoint to continue; run without --resume "
-                     "to start afresh (or name the run's folder with --logdir)")
+        parser.error(f"--resume: {args.run} holds no checkpoint to continue; run without --resume "
+                     "to start afresh (or name the run's folder with --run)")
     return args
 
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
-        history, predictions = train(args)
+        data, train_set, standardize, whitening = prepare_data(args.subset)
+        config, action = plan(args, train_set)
+        if action == "current":
+            print(f"{args.out} is up to date: written by the finished run in {args.run} (same settings and code)")
+            return 0
+        history, predictions = train(args, config, data, train_set, standardize, whitening, action == "resume")
     except RunError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print(f"\ninterrupted: the last complete checkpoint is in {args.logdir}/checkpoints; "
+        print(f"\ninterrupted: the last complete checkpoint is in {args.run}/checkpoints; "
               "continue with --resume", file=sys.stderr)
         return 130
     if history:
-        write_curves(history, os.path.join(args.logdir, "curves.png"))
+        write_curves(history, os.path.join(args.run, "curves.png"))
     if predictions is None:
         print(f"stopped after epoch {len(history)}; continue with --resume")
         return 0
     save_csv(predictions, args.out)
     last = history[-1]
+    hw2_train.write_run_record(args.run, config, history, {
+        "public_acc": last["val_acc"], "train_seconds": last["seconds"], "csv": os.path.abspath(args.out),
+        "csv_sha256": file_sha256(args.out)})
     print(f"my_model: {last['epoch']} epochs, public-test accuracy {last['val_acc']:.4f}, "
-          f"training time {last['seconds'] / 60:.1f} min; wrote {args.out} and {args.logdir}/curves.png")
+          f"training time {last['seconds'] / 60:.1f} min; wrote {args.out} and {args.run}/curves.png")
     return 0
 
 

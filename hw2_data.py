@@ -17,6 +17,7 @@ images, valid = the last 10,000, test = the 10,000 test images; X float32
 Every output is written to a temporary name and renamed once complete, so an
 interrupted run never leaves a file that looks valid.
 """
+import argparse
 import gzip
 import hashlib
 import io
@@ -216,13 +217,26 @@ def build_cifar739(archive, out_dir):
     print(f"  built {out_dir}: " + ", ".join(f"{k} {len(v)}" for k, v in arrays.items() if k.endswith("X")))
 
 
-def main(argv):
-    commands = {"fetch": (fetch, 3), "mnist": (build_mnist, 2), "cifar": (build_cifar739, 2)}
-    if len(argv) < 1 or argv[0] not in commands or len(argv) - 1 != commands[argv[0]][1]:
-        print(__doc__, file=sys.stderr)
-        return 2
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    fetch_parser = commands.add_parser("fetch", help="download URL to DEST, verified by its md5")
+    for name in ("url", "dest", "md5"):
+        fetch_parser.add_argument(name)
+    mnist_parser = commands.add_parser("mnist", help="MNIST idx files in RAW_DIR -> mnist.pkl.gz at OUT")
+    mnist_parser.add_argument("raw_dir")
+    mnist_parser.add_argument("out")
+    cifar_parser = commands.add_parser("cifar", help="cifar-10-python.tar.gz -> CIFAR-10-739 in OUT_DIR")
+    cifar_parser.add_argument("archive")
+    cifar_parser.add_argument("out_dir")
+    args = parser.parse_args(argv)
     try:
-        commands[argv[0]][0](*argv[1:])
+        if args.command == "fetch":
+            fetch(args.url, args.dest, args.md5)
+        elif args.command == "mnist":
+            build_mnist(args.raw_dir, args.out)
+        else:
+            build_cifar739(args.archive, args.out_dir)
     except DataBuildError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -230,4 +244,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())

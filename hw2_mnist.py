@@ -9,6 +9,8 @@ from hw2_utils import ANDREW_USERNAME, SEED
 
 import tensorflow as tf
 
+import hw2_train
+
 layers = tf.keras.layers
 
 
@@ -16,8 +18,18 @@ def _images(domains):
     return hw2_utils.Domains(domains.X.reshape(-1, 28, 28, 1), domains.Y)
 
 
-# The MNIST splits with X reshaped to (N, 28, 28, 1) images, as the handout asks.
-splits = hw2_utils.Splits(*(_images(part) for part in hw2_utils.load_mnist()))
+def load_splits():
+    """The MNIST splits with X reshaped to (N, 28, 28, 1) images, as the handout asks; loaded once."""
+    if "splits" not in globals():
+        globals()["splits"] = hw2_utils.Splits(*(_images(part) for part in hw2_utils.load_mnist()))
+    return globals()["splits"]
+
+
+def __getattr__(name):
+    """`hw2_mnist.splits` (the handout's name) loads the data on first use, not at import."""
+    if name == "splits":
+        return load_splits()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def build_model_mnist1():
@@ -41,12 +53,13 @@ def build_model_mnist1():
 def train_model_mnist1(model, X, Y):
     """Train model 1 on X (N, 28, 28, 1) float32, Y (N,) int labels: Adam 1e-3, batch 128, 5 epochs.
 
-    Returns the model; `model.history_` holds per-epoch loss, accuracies and time.
+    Returns the model; `model.history_` holds per-epoch loss, accuracies and time,
+    also recorded in runs/<model.name>/run.json.
     """
     hw2_utils.exercise(andrew_username=ANDREW_USERNAME, seed=SEED)
-    return hw2_utils.train_keras_classifier(
+    return hw2_train.train_keras_classifier(
         model, X, Y, optimizer=tf.compat.v1.train.AdamOptimizer(1e-3), epochs=5, batch_size=128,
-        validation=splits.valid, name="mnist1")
+        validation=load_splits().valid)
 
 
 def _bn_relu(x):
@@ -85,11 +98,11 @@ def train_model_mnist2(model, X, Y):
     Returns the model; `model.history_` holds per-epoch loss, accuracies and time.
     """
     hw2_utils.exercise(andrew_username=ANDREW_USERNAME, seed=SEED)
-    steps_per_epoch = -(-len(X) // 128)
+    steps_per_epoch = hw2_train.steps_per_epoch(len(X), 128)
     step = tf.compat.v1.train.get_or_create_global_step()
     learning_rate = tf.compat.v1.train.exponential_decay(3e-3, step, steps_per_epoch, 0.5)
-    return hw2_utils.train_keras_classifier(
+    return hw2_train.train_keras_classifier(
         model, X, Y, optimizer=tf.compat.v1.train.AdamOptimizer(learning_rate), global_step=step,
-        epochs=6, batch_size=128, validation=splits.valid, name="mnist2",
-        preprocess=lambda batch: hw2_utils.random_crop(batch, 2))
+        epochs=6, batch_size=128, validation=load_splits().valid,
+        preprocess=lambda batch: hw2_train.random_crop(batch, 2))
 

@@ -4,19 +4,22 @@
 
 Model summaries (MNIST models 1 and 2, the 7.1 model, our own model), the best
 validation and test accuracy, batch size and epochs of each trained model as
-read from the run logs (evaluation_*.txt and the own model's run folder),
-the curve PNGs, and the two formulas the handout asks for.
+read from the run records (runs/<name>/run.json, written by every training:
+the public test scripts' and the own model's), the curve PNGs, and the two
+formulas the handout asks for.
 """
 import hw2_utils
 
 import argparse
-import json
 import os
-import re
 import shutil
+import sys
 
 import numpy as np
 import tensorflow as tf
+
+import hw2_train
+from hw2_numpy import output_size
 
 
 def conv_output_shape(width, height, depth, num_filters, filter_size, stride, zero_padding):
@@ -25,9 +28,8 @@ def conv_output_shape(width, height, depth, num_filters, filter_size, stride, ze
     W' = floor((W - F + 2Z) / S) + 1, H' likewise, depth N; the input depth D
     only sets the filters' depth.
     """
-    def side(size):
-        return (size - filter_size + 2 * zero_padding) // stride + 1
-    return side(width), side(height), num_filters
+    return (output_size(width, filter_size, stride, zero_padding),
+            output_size(height, filter_size, stride, zero_padding), num_filters)
 
 
 def conv_dense_dense_parameters(input_size, channels, num_filters, filter_size, stride, zero_padding,
@@ -37,7 +39,7 @@ def conv_dense_dense_parameters(input_size, channels, num_filters, filter_size, 
     Conv: N F^2 C. Its output is O x O x N with O = floor((M - F + 2Z) / S) + 1,
     flattened into Dense 1: O^2 N K1 + K1. Dense 2: K1 K2 + K2.
     """
-    side = (input_size - filter_size + 2 * zero_padding) // stride + 1
+    side = output_size(input_size, filter_size, stride, zero_padding)
     return (num_filters * filter_size ** 2 * channels
             + side ** 2 * num_filters * dense1 + dense1
             + dense1 * dense2 + dense2)
@@ -90,51 +92,29 @@ def model_summaries(own_preset):
     return summaries
 
 
-RUN_HEADER = re.compile(r"^(?P<name>.+?): (?P<examples>\d+) examples, batch (?P<batch>\d+), epochs \d+-(?P<epochs>\d+)$")
-EPOCH_LINE = re.compile(r"^(?P<name>.+?) epoch (?P<epoch>\d+)/\d+ .*?(?:val_acc|public_acc) (?P<val>[0-9.]+)")
-
-
-def runs_in_log(path):
-    """name -> {batch, epochs, val_accs} of each training run printed in an evaluation log."""
-    runs = {}
-    if not os.path.exists(path):
-        return runs
-    for line in open(path):
-        line = line.rstrip("\n")
-        if (header := RUN_HEADER.match(line)):
-            runs[header["name"]] = {"batch": int(header["batch"]), "epochs": int(header["epochs"]), "val": []}
-        elif (epoch := EPOCH_LINE.match(line)) and epoch["name"] in runs:
-            runs[epoch["name"]]["val"].append(float(epoch["val"]))
-    return runs
-
-
-def test_accuracies(path, pattern):
-    return [float(v) for v in re.findall(pattern, open(path).read())] if os.path.exists(path) else []
-
-
-def results_table(run_dir):
+def results_table(own_run):
+    """Markdown table: each trained model's best validation and test accuracy, batch size, epochs,
+    from the run records of the public test scripts' trainings and of the own model (folder own_run)."""
+    import hw2_cifar
+    runs = [("MNIST model 1", hw2_train.run_folder("mnist1"), "test_acc", "test"),
+            ("MNIST model 2", hw2_train.run_folder("mnist2"), "test_acc", "test"),
+            ("CIFAR 7.1 model (public test script)", hw2_train.run_folder(hw2_cifar.RUN_NAME), "public_test_acc",
+             "public test"),
+            ("Own model", own_run, "public_acc", "public test, final")]
     rows = []
-    mnist = runs_in_log("evaluation_mnist.txt")
-    mnist_tests = test_accuracies("evaluation_mnist.txt", r"model \d: test accuracy ([0-9.]+)")
-    for number, name in enumerate(("mnist1", "mnist2")):
-        if name in mnist:
-            run = mnist[name]
-            test = f"{mnist_tests[number]:.4f}" if number < len(mnist_tests) else "n/a"
-            rows.append((f"MNIST model {number + 1}", f"{max(run['val']):.4f} (validation)", test,
-                         run["batch"], run["epochs"]))
-    cifar = runs_in_log("evaluation_cifar.txt").get("cifar 7.1")
-    cifar_test = test_accuracies("evaluation_cifar.txt", r"public-test accuracy ([0-9.]+)")
-    if cifar:
-        rows.append(("CIFAR 7.1 model (public test script)", "n/a (no validation split used)",
-                     f"{cifar_test[-1]:.4f} (public test)" if cifar_test else "n/a", cifar["batch"], cifar["epochs"]))
-    import hw2_cifar_my_model
-    config_path = os.path.join(run_dir, "config.json")
-    checkpoint = hw2_cifar_my_model.latest_checkpoint(run_dir)
-    if os.path.exists(config_path) and checkpoint:
-        config = json.load(open(config_path))
-        history = json.load(open(os.path.join(checkpoint, "history.json")))
-        rows.append((f"Own model ({config['preset']})", "n/a (trains on train + val)",
-                     f"{history[-1]['val_acc']:.4f} (public test, final)", config["batch_size"], len(history)))
+    for label, folder, test_key, test_name in runs:
+        record = hw2_train.read_run_record(folder)
+        if record is None or not record["history"]:
+            continue
+        config, history = record["config"], record["history"]
+        validation = [r["val_acc"] for r in history if r["val_acc"] is not None]
+        if "preset" in config:   # the own model trains on train + val and scores the public test per epoch
+            label, best = f"{label} ({config['preset']})", "n/a (trains on train + val)"
+        else:
+            best = f"{max(validation):.4f} (validation)" if validation else "n/a (no validation split used)"
+        test = record["final"].get(test_key)
+        rows.append((label, best, f"{test:.4f} ({test_name})" if test is not None else "n/a",
+                     config["batch_size"], len(history)))
     lines = ["| model | best validation accuracy | test accuracy | batch size | epochs |",
              "| --- | --- | --- | --- | --- |"]
     lines += [f"| {' | '.join(str(cell) for cell in row)} |" for row in rows]
@@ -143,17 +123,22 @@ def results_table(run_dir):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--run", default=os.path.join("runs", "my_model"), help="the own model's --logdir")
+    parser.add_argument("--run", default=os.path.join("runs", "my_model"), help="the own model's run folder")
     parser.add_argument("--out", default=os.path.join("report", "hw2_report.md"))
     args = parser.parse_args(argv)
     out_dir = os.path.dirname(os.path.abspath(args.out))
-    os.makedirs(out_dir, exist_ok=True)
-    config_path = os.path.join(args.run, "config.json")
-    preset = json.load(open(config_path))["preset"] if os.path.exists(config_path) else "fast"
+    try:
+        own = hw2_train.read_run_record(args.run)
+        table = results_table(args.run)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    preset = own["config"]["preset"] if own else "fast"
     parts = ["# hw2 report: facts from the runs", "",
-             "Figures are read from the evaluation logs and the own model's run folder.", "",
-             "## Results", "", results_table(args.run), ""]
+             "Figures are read from the run records (runs/<name>/run.json).", "",
+             "## Results", "", table, ""]
     curves = os.path.join(args.run, "curves.png")
+    os.makedirs(out_dir, exist_ok=True)
     if os.path.exists(curves):
         shutil.copyfile(curves, os.path.join(out_dir, "own_model_curves.png"))
         parts += ["## Own model training curves", "", "![own model curves](own_model_curves.png)", ""]
@@ -163,7 +148,8 @@ def main(argv=None):
     parts.append(FORMULAS)
     hw2_utils.atomic_write_text(args.out, "\n".join(parts))
     print(f"wrote {args.out}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

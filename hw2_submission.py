@@ -2,6 +2,7 @@
 
     python hw2_submission.py build [--out submission/submission.zip]
     python hw2_submission.py check ZIP
+    python hw2_submission.py logs [evaluation_numpy.txt ...]   regenerate logs whose code changed
 
 The zip holds, flat at its top level: the three exercise files, submission.csv,
 the three evaluation logs, and every script used to train, preprocess and test
@@ -21,6 +22,7 @@ import io
 import os
 import re
 import stat
+import subprocess
 import sys
 import zipfile
 import zlib
@@ -29,19 +31,71 @@ from hw2_data import PRIVATE_TEST_SIZE, atomic_write
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
 EXERCISE_FILES = ("hw2_mnist.py", "hw2_numpy.py", "hw2_cifar.py")
-# Imported by every exercise and test script: part of every log's fingerprint.
-COMMON_SOURCES = ("hw2_utils.py", "hw2_data.py", "hw2_submission.py")
-# Each evaluation log: the public test script that writes it and the exercise file it tests.
+# Each evaluation log and the public test script that writes it. What a log's fingerprint
+# covers is derived from the script's imports (`log_sources`), never listed by hand.
 LOGS = {
-    "evaluation_numpy.txt": ("tests/hw2_test_numpy.py", "hw2_numpy.py"),
-    "evaluation_mnist.txt": ("tests/hw2_test_mnist.py", "hw2_mnist.py"),
-    "evaluation_cifar.txt": ("tests/hw2_test_cifar.py", "hw2_cifar.py"),
+    "evaluation_numpy.txt": "tests/hw2_test_numpy.py",
+    "evaluation_mnist.txt": "tests/hw2_test_mnist.py",
+    "evaluation_cifar.txt": "tests/hw2_test_cifar.py",
 }
-# The own model's training, preprocessing and support scripts (and what they import).
-OWN_MODEL_SCRIPTS = ("hw2_cifar_my_model.py",) + COMMON_SOURCES + ("get_dataset.sh",)
-# What the own model's training runs: a run continues only while these are unchanged.
-MODEL_SOURCES = ("hw2_cifar_my_model.py", "hw2_utils.py", "hw2_data.py")
-SUBMISSION_FILES = EXERCISE_FILES + ("submission.csv",) + tuple(LOGS) + OWN_MODEL_SCRIPTS
+OWN_MODEL = "hw2_cifar_my_model.py"
+
+
+def read_project_file(name):
+    with open(os.path.join(ROOT, name), "rb") as stream:
+        return stream.read()
+
+
+def project_file_or_none(name):
+    return read_project_file(name) if os.path.isfile(os.path.join(ROOT, name)) else None
+
+
+def local_imports(source):
+    """File names of the project's own modules (hw2_*.py) that Python `source` imports, anywhere in it."""
+    modules = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            modules.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            modules.add(node.module.split(".")[0])
+    return sorted(f"{module}.py" for module in modules if module.startswith("hw2_"))
+
+
+def imported_sources(source, read=project_file_or_none):
+    """Sorted file names of every hw2_*.py module `source` imports, directly or through another.
+
+    read(name) -> bytes, or None for a file that is not there (it is listed, not followed).
+    """
+    found, pending = set(), local_imports(source)
+    while pending:
+        name = pending.pop()
+        if name in found:
+            continue
+        found.add(name)
+        data = read(name)
+        if data is not None:
+            try:
+                pending += local_imports(data)
+            except (SyntaxError, ValueError):
+                pass   # a file that does not parse imports nothing we can see; its fingerprint still counts
+    return sorted(found)
+
+
+def log_sources(log_name, read=project_file_or_none):
+    """Sorted file names a log's fingerprint covers: every module its test script imports, transitively."""
+    return imported_sources(read_project_file(LOGS[log_name]), read)
+
+
+def model_sources():
+    """The own model's script and every module it imports: what its training runs."""
+    return sorted({OWN_MODEL, *imported_sources(read_project_file(OWN_MODEL))})
+
+
+def submission_files():
+    """What the zip holds: the exercise files, submission.csv, the logs, the own model's training,
+    preprocessing and support scripts (its sources and the data step), and every module a log covers."""
+    return list(dict.fromkeys(EXERCISE_FILES + ("submission.csv",) + tuple(LOGS) + tuple(model_sources())
+                              + ("get_dataset.sh",) + tuple(name for log in LOGS for name in log_sources(log))))
 
 # Reading an uploaded zip stops at these sizes, counted while decompressing (a header can lie).
 # The real members are tens of kilobytes: the largest, a log or hw2_utils.py, well under 1 MiB.
@@ -55,11 +109,6 @@ FINGERPRINT = re.compile(r"^=== FINGERPRINT (?P<digest>[0-9a-f]{64}) user=(?P<us
 MARKER = re.compile(r"^=== (?P<kind>BEGIN|END) (?P<test>\S+) ===$")
 
 
-def log_sources(log_name):
-    """Sorted file names whose content a log's fingerprint covers: its exercise file and the common ones."""
-    return sorted((LOGS[log_name][1],) + COMMON_SOURCES)
-
-
 def fingerprint(sources, andrew_username, seed):
     """sha256 hex of (username, seed, and each (name, bytes) of `sources` in name order)."""
     digest = hashlib.sha256(f"{andrew_username}\0{seed}\0".encode())
@@ -68,14 +117,9 @@ def fingerprint(sources, andrew_username, seed):
     return digest.hexdigest()
 
 
-def read_project_file(name):
-    with open(os.path.join(ROOT, name), "rb") as stream:
-        return stream.read()
-
-
 def fingerprint_line(log_name, andrew_username, seed, read=read_project_file):
     """The header line of `log_name`: its sources' fingerprint, read from the project (or `read(name)`)."""
-    names = log_sources(log_name)
+    names = log_sources(log_name, read)
     digest = fingerprint({name: read(name) for name in names}, andrew_username, seed)
     return f"=== FINGERPRINT {digest} user={andrew_username} seed={seed} sources={','.join(names)} ==="
 
@@ -232,10 +276,10 @@ def check_log(log_name, text, read, expected_tests):
     if not match:
         return [f"{log_name}: no fingerprint header; regenerate it with `make {log_name}`"]
     problems = check_log_tests(log_name, lines[1:], expected_tests)
-    sources = match["sources"].split(",")
-    if sources != log_sources(log_name):
-        return problems + [f"{log_name}: fingerprints {', '.join(sources)}, expected {', '.join(log_sources(log_name))}; "
-                           f"regenerate it with `make {log_name}`"]
+    sources, expected_sources = match["sources"].split(","), log_sources(log_name, read)
+    if sources != expected_sources:
+        return problems + [f"{log_name}: fingerprints {', '.join(sources)}, but its script imports "
+                           f"{', '.join(expected_sources)}; regenerate it with `make {log_name}`"]
     missing = [name for name in sources if read(name) is None]
     if missing:
         return problems + [f"{log_name}: exercised {', '.join(missing)}, which the zip lacks"]
@@ -253,17 +297,18 @@ def check_log(log_name, text, read, expected_tests):
     return problems
 
 
-def check(zip_path, tests_dir=os.path.join(ROOT, "tests")):
+def check(zip_path, tests_dir=None):
     """Problems found in the zip at zip_path, as a list of messages (empty: the zip is good).
 
-    tests_dir: where the public test scripts are (the expected tests of each log).
+    tests_dir: where the public test scripts are (the expected tests of each log; default ROOT/tests).
     """
+    tests_dir = tests_dir or os.path.join(ROOT, "tests")
     files, problems = read_zip(zip_path)
     refused = {problem.split(":", 1)[0] for problem in problems}
-    problems += [f"{name}: missing" for name in SUBMISSION_FILES if name not in files and name not in refused]
+    problems += [f"{name}: missing" for name in submission_files() if name not in files and name not in refused]
     if "submission.csv" in files:
         problems += check_csv(files["submission.csv"])
-    for log_name, (script, _) in LOGS.items():
+    for log_name, script in LOGS.items():
         if log_name in files:
             with open(os.path.join(tests_dir, os.path.basename(script)), "rb") as stream:
                 expected_tests = script_tests(stream.read())
@@ -278,14 +323,15 @@ def build(out_path):
     failing build leaves a file already at out_path untouched. Raises
     FileNotFoundError naming any missing file.
     """
-    missing = [name for name in SUBMISSION_FILES if not os.path.isfile(os.path.join(ROOT, name))]
+    names = submission_files()
+    missing = [name for name in names if not os.path.isfile(os.path.join(ROOT, name))]
     if missing:
         raise FileNotFoundError(f"cannot build the submission, missing: {', '.join(missing)} (run `make`)")
     problems = []
 
     def write(tmp_path):
         with zipfile.ZipFile(tmp_path, "w", zipfile.ZIP_DEFLATED) as archive:
-            for name in SUBMISSION_FILES:
+            for name in names:
                 archive.write(os.path.join(ROOT, name), arcname=name)
 
     def passes_check(tmp_path):
@@ -296,6 +342,49 @@ def build(out_path):
     return problems
 
 
+def log_is_current(log_name, andrew_username, seed):
+    """True when the log in the project is complete, passed, and was written by today's sources and identity."""
+    path = os.path.join(ROOT, log_name)
+    if not os.path.isfile(path):
+        return False
+    with open(path, encoding="utf-8", errors="replace") as stream:
+        lines = stream.read().splitlines()
+    expected_tests = script_tests(read_project_file(LOGS[log_name]))
+    return (lines[:1] == [fingerprint_line(log_name, andrew_username, seed)]
+            and not check_log_tests(log_name, lines[1:], expected_tests))
+
+
+def update_logs(log_names, python=sys.executable):
+    """Run the public test script of each log that is not current; returns the names that failed.
+
+    The decision is by content (the fingerprint), not by file times: a log whose
+    sources, username and seed are unchanged is never run again. A run's output
+    is written atomically to the log when every test passed, else to LOG.failed.
+    """
+    andrew_username, seed = read_identity(read_project_file("hw2_utils.py"))
+    failed = []
+    for log_name in log_names:
+        if log_is_current(log_name, andrew_username, seed):
+            print(f"{log_name}: up to date")
+            continue
+        print(f"{log_name}: running {LOGS[log_name]}", flush=True)
+        status = {}
+
+        def run(tmp_path):
+            with open(tmp_path, "w") as out:
+                status["code"] = subprocess.run([python, os.path.join(ROOT, LOGS[log_name])], stdout=out,
+                                                cwd=ROOT).returncode
+        log_path = os.path.join(ROOT, log_name)
+        if atomic_write(log_path, run, accept=lambda _: status["code"] == 0):
+            if os.path.exists(log_path + ".failed"):
+                os.remove(log_path + ".failed")
+        else:
+            atomic_write(log_path + ".failed", run)
+            failed.append(log_name)
+            print(f"{log_name}: tests failed (exit {status['code']}); see {log_name}.failed", file=sys.stderr)
+    return failed
+
+
 def report(zip_path, problems):
     """Print the problems (stderr) or ok (stdout); returns the exit status."""
     for problem in problems:
@@ -303,7 +392,7 @@ def report(zip_path, problems):
     if problems:
         print(f"{zip_path}: {len(problems)} problem(s); the autograder would not accept it", file=sys.stderr)
         return 1
-    print(f"{zip_path}: ok ({len(SUBMISSION_FILES)} files, logs complete and matching the code)")
+    print(f"{zip_path}: ok (the {len(submission_files())} files, logs complete and matching the code)")
     return 0
 
 
@@ -314,9 +403,20 @@ def main(argv=None):
     build_parser.add_argument("--out", default=os.path.join(ROOT, "submission", "submission.zip"))
     check_parser = commands.add_parser("check", help="check a zip")
     check_parser.add_argument("zip")
+    logs_parser = commands.add_parser("logs", help="regenerate each evaluation log whose code changed")
+    logs_parser.add_argument("log", nargs="*", help=f"any of {', '.join(sorted(LOGS))} (default: all)")
     args = parser.parse_args(argv)
+    unknown = [name for name in getattr(args, "log", []) if name not in LOGS]
+    if unknown:
+        parser.error(f"no such log: {', '.join(unknown)}; the logs are {', '.join(sorted(LOGS))}")
     if args.command == "check":
         return report(args.zip, check(args.zip))
+    if args.command == "logs":
+        try:
+            return 1 if update_logs(args.log or sorted(LOGS)) else 0
+        except ValueError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
     try:
         problems = build(args.out)
     except FileNotFoundError as error:

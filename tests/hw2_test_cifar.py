@@ -5,6 +5,7 @@ import sys
 sys.path[:0] = [os.path.dirname(os.path.dirname(os.path.abspath(__file__))), os.path.dirname(__file__)]
 import hw2_utils  # noqa: E402  (first: sets TensorFlow up)
 import hw2_cifar  # noqa: E402
+import hw2_train  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
@@ -84,7 +85,7 @@ class TestCifar(hw2_utils.TestCase):
             train_step = optimizer.minimize(mean_loss)
         moving = [v for v in tf.compat.v1.global_variables() if "moving_" in v.name]
         session = self.session()
-        labels = hw2_utils.one_hot(np.arange(16) % 10)
+        labels = hw2_train.one_hot(np.arange(16) % 10)
         before = session.run(moving)
         session.run(probit, {self.X: self.images})
         for value, start in zip(session.run(moving), before):
@@ -100,7 +101,7 @@ class TestCifar(hw2_utils.TestCase):
         self.assertAlmostEqual(optimizer._learning_rate, 1e-3)
         rng = np.random.RandomState(1)
         logits = rng.standard_normal((8, 10)).astype(np.float32) * 30  # confident: log(softmax) must stay finite
-        labels = hw2_utils.one_hot(rng.randint(0, 10, 8))
+        labels = hw2_train.one_hot(rng.randint(0, 10, 8))
         shifted = logits - logits.max(1, keepdims=True)
         expected = np.mean(-(labels * (shifted - np.log(np.exp(shifted).sum(1, keepdims=True)))).sum(1))
         value = self.session().run(mean_loss, {logit: logits, self.Y: labels})
@@ -115,12 +116,12 @@ class TestCifar(hw2_utils.TestCase):
         with tf.control_dependencies(tf.compat.v1.get_collection(UPDATE_OPS)):
             train_step = optimizer.minimize(mean_loss)
         session = self.session()
-        mean, std = hw2_utils.channel_stats(val.X)
+        standardize = hw2_train.standardizer(val.X)
         losses = []
         for step in range(40):
             batch = slice(64 * step, 64 * (step + 1))
-            feed = {self.X: hw2_utils.standardize(val.X[batch], mean, std),
-                    self.Y: hw2_utils.one_hot(val.Y[batch]), is_training: True}
+            feed = {self.X: standardize(val.X[batch]),
+                    self.Y: hw2_train.one_hot(val.Y[batch]), is_training: True}
             losses.append(session.run([train_step, mean_loss], feed)[1])
         print(f"loss: first 5 steps {np.mean(losses[:5]):.4f}, last 5 steps {np.mean(losses[-5:]):.4f}")
         self.assertLess(np.mean(losses[-5:]), 0.9 * np.mean(losses[:5]))
@@ -129,10 +130,11 @@ class TestCifar(hw2_utils.TestCase):
         hw2_utils.exercise(andrew_username=hw2_utils.ANDREW_USERNAME, seed=hw2_utils.SEED)
         session, tensors, history = hw2_cifar.train(data().train, epochs=1, batch_size=64)
         public = data().public_test
-        accuracy = hw2_utils.session_accuracy(session, tensors["probit"], tensors["X"], public.X, public.Y,
+        accuracy = hw2_train.session_accuracy(session, tensors["probit"], tensors["X"], public.X, public.Y,
                                               preprocess=tensors["preprocess"])
         session.close()
         print(f"one epoch on train: public-test accuracy {accuracy:.4f}")
+        hw2_train.add_final_figures(hw2_train.run_folder(hw2_cifar.RUN_NAME), public_test_acc=accuracy)
         self.assertGreater(accuracy, 0.40)
 
 

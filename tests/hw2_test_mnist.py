@@ -5,6 +5,7 @@ import sys
 sys.path[:0] = [os.path.dirname(os.path.dirname(os.path.abspath(__file__))), os.path.dirname(__file__)]
 import hw2_utils  # noqa: E402  (first: sets TensorFlow up)
 import hw2_mnist  # noqa: E402
+import hw2_train  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 _trained = {}
@@ -18,6 +19,7 @@ def trained(number):
         train_set, test_set = hw2_mnist.splits.train, hw2_mnist.splits.test
         model = train(build(), train_set.X, train_set.Y)
         _trained[number] = (model, hw2_utils.accuracy(model, test_set.X, test_set.Y))
+        hw2_train.add_final_figures(hw2_train.run_folder(model.name), test_acc=_trained[number][1])
     return _trained[number]
 
 

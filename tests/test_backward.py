@@ -5,8 +5,8 @@ import tensorflow as tf
 
 import hw2_numpy as nn
 import hw2_optim
-from hw2_utils import evaluate_tf, numerical_gradient, relative_error
-from reference import random_conv_case
+from reference import (conv2d_nchw_op, evaluate_tf, max_pool_nchw_op, numerical_gradient, random_conv_case,
+                       relative_error)
 
 TOL = 1e-7
 
@@ -16,17 +16,6 @@ def tf_grads(build, arrays, dout):
     def graph(*tensors):
         return tf.gradients(tf.reduce_sum(build(*tensors) * dout), list(tensors))
     return evaluate_tf(graph, *arrays)
-
-
-def tf_conv(x, w, b, stride, pad):
-    out = tf.nn.conv2d(tf.transpose(x, [0, 2, 3, 1]), tf.transpose(w, [2, 3, 1, 0]), stride,
-                       [[0, 0], [pad, pad], [pad, pad], [0, 0]]) + b
-    return tf.transpose(out, [0, 3, 1, 2])
-
-
-def tf_max_pool(x, pool_height, pool_width, stride):
-    pooled = tf.nn.max_pool2d(tf.transpose(x, [0, 2, 3, 1]), (pool_height, pool_width), stride, "VALID")
-    return tf.transpose(pooled, [0, 3, 1, 2])
 
 
 @pytest.mark.parametrize("case_seed", range(6))
@@ -40,7 +29,7 @@ def test_convolution_backward(case_seed):
         def f(_):
             return nn.convolution_forward(x, w, b, stride, pad)[0]
         assert relative_error(ours, numerical_gradient(f, wrt, dout)) < TOL
-    expected = tf_grads(lambda x, w, b: tf_conv(x, w, b, stride, pad), (x, w, b), dout)
+    expected = tf_grads(lambda x, w, b: conv2d_nchw_op(x, w, b, stride, pad), (x, w, b), dout)
     for ours, theirs in zip((dx, dw, db), expected):
         assert relative_error(ours, theirs) < 1e-10
 
@@ -52,7 +41,7 @@ def test_convolution_backward_stride_not_dividing():
         out, cache = nn.convolution_forward(x, w, b, stride, pad)
         dout = rng.standard_normal(out.shape)
         grads = nn.convolution_backward(dout, cache)
-        expected = tf_grads(lambda x, w, b: tf_conv(x, w, b, stride, pad), (x, w, b), dout)
+        expected = tf_grads(lambda x, w, b: conv2d_nchw_op(x, w, b, stride, pad), (x, w, b), dout)
         assert all(relative_error(a, e) < 1e-10 for a, e in zip(grads, expected))
         dx_num = numerical_gradient(lambda _: nn.convolution_forward(x, w, b, stride, pad)[0], x, dout)
         assert relative_error(grads[0], dx_num) < TOL
@@ -107,7 +96,7 @@ def test_max_pool_backward(pool_height, pool_width, stride):
     dout = rng.standard_normal(out.shape)
     dx = nn.max_pool_backward(dout, cache)
     assert relative_error(dx, numerical_gradient(lambda x: nn.max_pool_forward(x, param)[0], x, dout)) < TOL
-    tf_dx = tf_grads(lambda x: tf_max_pool(x, pool_height, pool_width, stride), (x,), dout)[0]
+    tf_dx = tf_grads(lambda x: max_pool_nchw_op(x, pool_height, pool_width, stride), (x,), dout)[0]
     assert relative_error(dx, tf_dx) < 1e-12
 
 
@@ -119,7 +108,7 @@ def test_max_pool_backward_routes_ties_like_tensorflow():
     out, cache = nn.max_pool_forward(x, param)
     dout = rng.standard_normal(out.shape)
     dx = nn.max_pool_backward(dout, cache)
-    tf_dx = tf_grads(lambda x: tf_max_pool(x, 3, 2, 2), (x,), dout)[0]
+    tf_dx = tf_grads(lambda x: max_pool_nchw_op(x, 3, 2, 2), (x,), dout)[0]
     np.testing.assert_allclose(dx, tf_dx, rtol=0, atol=1e-12)
     assert np.isclose(dx.sum(), dout.sum())  # every output's gradient lands exactly once
 

@@ -3,6 +3,7 @@ import gzip
 import hashlib
 import io
 import os
+import pathlib
 import pickle
 import subprocess
 import tarfile
@@ -16,11 +17,11 @@ SCRIPT = os.path.join(hw2_utils.ROOT, "get_dataset.sh")
 
 
 def sha256(path):
-    return hashlib.sha256(open(path, "rb").read()).hexdigest()
+    return hashlib.sha256(pathlib.Path(path).read_bytes()).hexdigest()
 
 
 def md5(path):
-    return hashlib.md5(open(path, "rb").read()).hexdigest()
+    return hashlib.md5(pathlib.Path(path).read_bytes()).hexdigest()
 
 
 def run_script(env, expect_ok=True):
@@ -220,7 +221,7 @@ def world_readable_dir():
 
 
 def snapshot(folder):
-    return {str(p): (p.stat().st_mtime_ns, p.stat().st_size) for p in __import__("pathlib").Path(folder).rglob("*")}
+    return {str(p): (p.stat().st_mtime_ns, p.stat().st_size) for p in pathlib.Path(folder).rglob("*")}
 
 
 @pytest.mark.parametrize("use_mirror", [True, False])
@@ -381,7 +382,7 @@ def test_a_corrupted_file_already_in_data_is_rebuilt_by_the_download_step(tiny_o
     run_script(env)
     out = env["HW2_DATA_OUT"]
     def content(name):  # a rebuilt .gz differs in its header's time stamp only
-        data = open(os.path.join(out, name), "rb").read()
+        data = pathlib.Path(out, name).read_bytes()
         return gzip.decompress(data) if name.endswith(".gz") else data
     for name in ("mnist.pkl.gz", "cifar-10-739/val_X.npy"):
         good = content(name)

@@ -1,4 +1,10 @@
-"""The public test scripts: they pass, and two fresh runs print the same log."""
+"""The public test scripts, each run as the student runs it (a fresh process): every test passes, the
+log is complete and carries the right fingerprint, and a second fresh run prints the same log.
+
+pytest does not collect the scripts themselves (pytest.ini): each runs here, once per check that
+needs a run, and the first run serves both the pass and the determinism checks.
+"""
+import functools
 import os
 import re
 import subprocess
@@ -6,23 +12,81 @@ import sys
 
 import pytest
 
+import hw2_submission
 import hw2_utils
 
 DURATION = re.compile(r"\d+:\d{2}:\d{2}(\.\d+)?|\d+(\.\d+)? ?s\b")
+SCRIPTS = {log: os.path.basename(script) for log, script in hw2_submission.LOGS.items()}
 
 
 def run_script(name):
     result = subprocess.run([sys.executable, os.path.join("tests", name)], cwd=hw2_utils.ROOT,
                             env={**os.environ, "PYTHONPATH": hw2_utils.ROOT},
                             capture_output=True, text=True, timeout=1200)
-    return result.returncode, result.stdout
+    return result.returncode, result.stdout, result.stderr
 
 
-@pytest.mark.parametrize("script", ["hw2_test_numpy.py", "hw2_test_cifar.py"])
-def test_public_script_passes_and_is_deterministic(script):
-    first_code, first = run_script(script)
-    second_code, second = run_script(script)
-    assert first_code == 0 and "FAIL" not in first, first
-    assert second_code == 0
+@functools.cache
+def first_run(log):
+    return run_script(SCRIPTS[log])
+
+
+@pytest.mark.parametrize("log", sorted(SCRIPTS))
+def test_public_script_passes_with_a_complete_current_log(log):
+    code, out, err = first_run(log)
+    assert code == 0 and "FAIL" not in out, out + err
+    with open(os.path.join(hw2_utils.ROOT, hw2_submission.LOGS[log]), "rb") as stream:
+        expected_tests = hw2_submission.script_tests(stream.read())
+    assert hw2_submission.check_log(log, out, hw2_submission.project_file_or_none, expected_tests) == []
+
+
+@pytest.mark.parametrize("log", ["evaluation_numpy.txt", "evaluation_cifar.txt"])
+def test_public_script_is_deterministic(log):
+    first_code, first, _ = first_run(log)
+    second_code, second, _ = run_script(SCRIPTS[log])
+    assert first_code == second_code == 0
     assert DURATION.sub("<t>", first) == DURATION.sub("<t>", second)
-    assert first.count("=== BEGIN") == first.count("=== END") > 0
+
+
+def copy_project(tmp_path):
+    """The project's sources and public test scripts in a fresh folder (no data: the numpy log needs none)."""
+    import shutil
+    project = tmp_path / "project"
+    (project / "tests").mkdir(parents=True)
+    for name in os.listdir(hw2_utils.ROOT):
+        if name.startswith("hw2_") and name.endswith(".py"):
+            shutil.copy(os.path.join(hw2_utils.ROOT, name), project / name)
+    for name in ("hw2_test_numpy.py", "reference.py"):
+        shutil.copy(os.path.join(hw2_utils.ROOT, "tests", name), project / "tests" / name)
+    return project
+
+
+def update_numpy_log(project):
+    return subprocess.run([sys.executable, "hw2_submission.py", "logs", "evaluation_numpy.txt"], cwd=project,
+                          env={**os.environ, "PYTHONPATH": str(project)}, capture_output=True, text=True, timeout=600)
+
+
+def test_logs_are_remade_by_content_not_by_time(tmp_path):
+    """`make evaluation_numpy.txt` runs `hw2_submission.py logs`: a touched file changes nothing, an
+    edited one reruns the script; a failing run keeps the good log and writes LOG.failed."""
+    project = copy_project(tmp_path)
+    log = project / "evaluation_numpy.txt"
+    first = update_numpy_log(project)
+    assert first.returncode == 0 and "running" in first.stdout, first.stderr
+    written = log.stat().st_mtime_ns
+    os.utime(project / "hw2_utils.py")                  # newer, same content
+    again = update_numpy_log(project)
+    assert again.returncode == 0 and "up to date" in again.stdout and log.stat().st_mtime_ns == written
+    good = log.read_bytes()
+    source = (project / "hw2_numpy.py").read_text()
+    (project / "hw2_numpy.py").write_text(source.replace("return np.where(cache.positive, dout, 0)",
+                                                         "return np.where(cache.positive, dout, 1)"))
+    (project / "hw2_numpy.py").write_text(source.replace("    out = np.maximum(x, x.dtype.type(0))",
+                                                         "    out = np.maximum(x, x.dtype.type(1))"))
+    failed = update_numpy_log(project)
+    assert failed.returncode == 1 and "tests failed" in failed.stderr
+    assert log.read_bytes() == good and "FAIL" in (project / "evaluation_numpy.txt.failed").read_text()
+    (project / "hw2_numpy.py").write_text(source + "\n# an edit\n")
+    remade = update_numpy_log(project)
+    assert remade.returncode == 0 and "running" in remade.stdout
+    assert log.read_bytes() != good and not (project / "evaluation_numpy.txt.failed").exists()

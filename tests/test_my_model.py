@@ -14,6 +14,8 @@ import tensorflow as tf
 
 import hw2_utils
 import hw2_cifar_my_model as my
+import hw2_numpy
+import hw2_train
 
 # Documented in hw2_cifar_my_model.PRESETS: parameters of the two presets.
 PARAMETER_RANGES = {"fast": (450_000, 550_000), "accurate": (1_900_000, 2_050_000)}
@@ -53,7 +55,7 @@ def test_whitening_kernel_whitens_patches():
     images[..., 1] += 0.8 * images[..., 0]  # correlated channels
     kernel = my.whitening_kernel(images, epsilon=0.0)
     filters = kernel.reshape(12, 24)[:, :12]
-    patches = hw2_utils.patch_rows(images, 2, 2)
+    patches = hw2_numpy.patch_rows(images, 2, 2)
     whitened = (patches - patches.mean(0)) @ filters
     np.testing.assert_allclose(np.cov(whitened, rowvar=False, bias=True), np.eye(12), atol=1e-3)
     np.testing.assert_array_equal(kernel.reshape(12, 24)[:, 12:], -filters)
@@ -181,7 +183,7 @@ def test_alternating_flip_swaps_every_epoch():
 @pytest.mark.parametrize("mode", ["constant", "reflect"])
 def test_random_crop_shifts_by_at_most_pad(mode):
     images = np.random.RandomState(5).randint(1, 256, (200, 32, 32, 3)).astype(np.uint8)
-    out = hw2_utils.random_crop(images, 2, np.random.RandomState(6), mode=mode)
+    out = hw2_train.random_crop(images, 2, np.random.RandomState(6), mode=mode)
     assert out.shape == images.shape and out.dtype == np.uint8
     padded = np.pad(images, ((0, 0), (2, 2), (2, 2), (0, 0)), mode=mode)
     shifts = set()
@@ -219,26 +221,26 @@ def test_save_csv_rejects_bad_input_and_writes_nothing(tmp_path, predictions, me
     assert list(tmp_path.iterdir()) == []
 
 
-def training_command(logdir, *extra, epochs=2, python=(sys.executable,)):
-    """A small training (256 images, batch 64) into logdir, run by the `python` command line."""
+def training_command(run_dir, *extra, epochs=2, python=(sys.executable,)):
+    """A small training (256 images, batch 64) into run_dir, run by the `python` command line."""
     return [*python, os.path.join(hw2_utils.ROOT, "hw2_cifar_my_model.py"), "--subset", "256",
-            "--batch-size", "64", "--epochs", str(epochs), "--logdir", str(logdir), "--out", str(logdir / "s.csv"),
+            "--batch-size", "64", "--epochs", str(epochs), "--run", str(run_dir), "--out", str(run_dir / "s.csv"),
             *extra]
 
 
 TRAINING_PROCESS = dict(cwd=hw2_utils.ROOT, env={**os.environ, "PYTHONPATH": hw2_utils.ROOT}, text=True)
 
 
-def run_training(logdir, *extra):
-    return subprocess.run(training_command(logdir, *extra), capture_output=True, timeout=600, **TRAINING_PROCESS)
+def run_training(run_dir, *extra):
+    return subprocess.run(training_command(run_dir, *extra), capture_output=True, timeout=600, **TRAINING_PROCESS)
 
 
-def final_history(logdir):
-    return json.loads((pathlib.Path(my.latest_checkpoint(str(logdir))) / "history.json").read_text())
+def final_history(run_dir):
+    return json.loads((pathlib.Path(my.latest_checkpoint(str(run_dir))) / "history.json").read_text())
 
 
-def final_weights(logdir):
-    folder = pathlib.Path(my.latest_checkpoint(str(logdir)))
+def final_weights(run_dir):
+    folder = pathlib.Path(my.latest_checkpoint(str(run_dir)))
     reader = tf.train.load_checkpoint(str(folder / "model"))
     return {name: reader.get_tensor(name) for name in reader.get_variable_to_shape_map()}
 
@@ -315,7 +317,7 @@ def test_every_checkpoint_damaged_is_an_error_not_a_fresh_start(tmp_path):
 
 
 def test_a_checkpoint_of_other_shapes_is_refused_by_name(tmp_path):
-    """Restoring the fast preset's weights into the accurate graph (e.g. no config.json to compare)."""
+    """Restoring the fast preset's weights into the accurate graph (e.g. no run.json to compare)."""
     parts = tiny_graph("fast")
     saved_epochs(tmp_path, parts, 1)
     other = tiny_graph("accurate")
@@ -327,18 +329,18 @@ def test_a_checkpoint_of_other_shapes_is_refused_by_name(tmp_path):
 
 def test_resume_with_nothing_to_resume_says_so(tmp_path, capsys):
     with pytest.raises(SystemExit) as stop:
-        my.parse_args(["--resume", "--logdir", str(tmp_path / "nothing")])
+        my.parse_args(["--resume", "--run", str(tmp_path / "nothing")])
     assert stop.value.code == 2
     assert "holds no checkpoint to continue" in capsys.readouterr().err
 
 
 def test_main_writes_only_a_whole_submission(tmp_path, monkeypatch):
     """main checks the 5,000 rows whatever training returned: a short prediction writes nothing."""
-    monkeypatch.setattr(my, "train", lambda args: ([{"epoch": 1, "loss": 1.0, "acc": 0.5, "val_acc": 0.5,
+    monkeypatch.setattr(my, "train", lambda *args: ([{"epoch": 1, "loss": 1.0, "acc": 0.5, "val_acc": 0.5,
                                                      "seconds": 1.0}], np.zeros(4999, np.int64)))
     out = tmp_path / "s.csv"
     with pytest.raises(ValueError, match=r"shape \(5000,\)"):
-        my.main(["--logdir", str(tmp_path / "run"), "--out", str(out)])
+        my.main(["--run", str(tmp_path / "run"), "--out", str(out)])
     assert not out.exists()
 
 
@@ -350,31 +352,19 @@ def test_make_resumes_the_run_instead_of_deleting_it():
     assert recipe and all("--resume auto" in line and "rm " not in line for line in recipe), result.stdout
 
 
-def test_resume_auto_continues_a_compatible_run_and_keeps_any_other(tmp_path):
-    logdir = tmp_path / "run"
-    first = run_training(logdir, "--stop-after", "1")
-    assert first.returncode == 0, first.stderr
-    resumed = run_training(logdir, "--resume", "auto", "--stop-after", "1")
-    assert resumed.returncode == 0 and "resumed after epoch 1" in resumed.stdout, resumed.stderr
-    assert len(final_history(logdir)) == 2
-    before = sorted(p.relative_to(logdir) for p in logdir.rglob("*"))
-    other = run_training(logdir, "--resume", "auto", "--batch-size", "32", "--stop-after", "1")
-    assert other.returncode == 0 and "moved to" in other.stdout, other.stderr
-    aside = tmp_path / "run.old-1"
-    assert sorted(p.relative_to(aside) for p in aside.rglob("*")) == before   # kept whole
-    assert len(final_history(logdir)) == 1 and json.loads((logdir / "config.json").read_text())["batch_size"] == 32
-
-
 def test_resume_gives_the_same_weights_as_one_run(tmp_path):
+    """Explicit --resume is refused with other settings; --resume auto (what make runs) continues a
+    compatible run to the same weights and CSV as one uninterrupted run, then does nothing while its
+    CSV is current, and moves a run of other settings aside instead of deleting it."""
     straight, resumed = tmp_path / "straight", tmp_path / "resumed"
     assert run_training(straight).returncode == 0
     first = run_training(resumed, "--stop-after", "1")
     assert first.returncode == 0 and "continue with --resume" in first.stdout
     refused = run_training(resumed)
-    assert refused.returncode != 0 and "--resume" in refused.stderr
+    assert refused.returncode == 2 and "--resume" in refused.stderr
     changed = run_training(resumed, "--resume", "--batch-size", "32")
-    assert changed.returncode != 0 and "batch_size=64" in changed.stderr + changed.stdout
-    second = run_training(resumed, "--resume")
+    assert changed.returncode == 1 and "batch_size=64" in changed.stderr + changed.stdout
+    second = run_training(resumed, "--resume", "auto")
     assert second.returncode == 0 and "resumed after epoch 1" in second.stdout, second.stderr
     a, b = final_weights(straight), final_weights(resumed)
     assert a.keys() == b.keys() and len(a) > 10
@@ -382,19 +372,32 @@ def test_resume_gives_the_same_weights_as_one_run(tmp_path):
         np.testing.assert_allclose(a[name], b[name], rtol=1e-6, atol=1e-7, err_msg=name)
     assert (straight / "s.csv").read_text() == (resumed / "s.csv").read_text()
     assert (resumed / "curves.png").exists() and list(resumed.glob("events.out.tfevents.*"))
+    record = json.loads((resumed / "run.json").read_text())
+    assert [r["epoch"] for r in record["history"]] == [1, 2] and record["final"]["csv_sha256"]
+
+    current = run_training(resumed, "--resume", "auto")
+    assert current.returncode == 0 and "is up to date" in current.stdout, current.stderr
+    assert (resumed / "s.csv").read_text() == (straight / "s.csv").read_text()
+    before = sorted(p.relative_to(resumed) for p in resumed.rglob("*"))
+    other = run_training(resumed, "--resume", "auto", "--batch-size", "32", "--stop-after", "1")
+    assert other.returncode == 0 and "moved to" in other.stdout, other.stderr
+    aside = tmp_path / "resumed.old-1"
+    assert sorted(p.relative_to(aside) for p in aside.rglob("*")) == before   # kept whole
+    assert len(final_history(resumed)) == 1
+    assert json.loads((resumed / "run.json").read_text())["config"]["batch_size"] == 32
 
 
 def test_ctrl_c_leaves_a_checkpoint_that_resumes(tmp_path):
-    logdir = tmp_path / "run"
+    run_dir = tmp_path / "run"
     # A shell starts background jobs (as CI may run us) with SIGINT ignored, and Python keeps an
     # ignored SIGINT ignored; a terminal's Ctrl-C reaches a foreground program, so restore that.
     foreground = ("import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
                   "sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')")
-    command = training_command(logdir, epochs=40, python=(sys.executable, "-c", foreground))
+    command = training_command(run_dir, epochs=40, python=(sys.executable, "-c", foreground))
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **TRAINING_PROCESS)
     try:
         deadline = time.monotonic() + 300
-        while my.latest_checkpoint(str(logdir)) is None and process.poll() is None and time.monotonic() < deadline:
+        while my.latest_checkpoint(str(run_dir)) is None and process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
         assert process.poll() is None, "training ended before its first checkpoint"
         process.send_signal(signal.SIGINT)  # what Ctrl-C sends, mid-run
@@ -403,10 +406,10 @@ def test_ctrl_c_leaves_a_checkpoint_that_resumes(tmp_path):
         process.kill()  # no-op once it has exited
         process.wait()
     assert process.returncode == 130 and "continue with --resume" in stderr, stderr
-    assert not (logdir / "s.csv").exists()
-    done = len(final_history(logdir))
-    assert done >= 1 and final_weights(logdir)  # the newest checkpoint is whole and loadable
+    assert not (run_dir / "s.csv").exists()
+    done = len(final_history(run_dir))
+    assert done >= 1 and final_weights(run_dir)  # the newest checkpoint is whole and loadable
     resumed = subprocess.run(command + ["--resume", "--stop-after", "1"], capture_output=True, timeout=600,
                              **TRAINING_PROCESS)
     assert resumed.returncode == 0 and f"resumed after epoch {done}" in resumed.stdout, resumed.stderr
-    assert len(final_history(logdir)) == done + 1
+    assert len(final_history(run_dir)) == done + 1

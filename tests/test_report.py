@@ -5,6 +5,7 @@ import pytest
 import tensorflow as tf
 
 import hw2_report
+import hw2_train
 
 layers = tf.keras.layers
 SETTINGS = [  # M, C, N, F, S, Z, K1, K2
@@ -41,18 +42,27 @@ def test_conv_output_formula_matches_keras(W, H, D, N, F, S, Z):
     assert hw2_report.conv_output_shape(W, H, D, N, F, S, Z) == (out_w, out_h, out_d)
 
 
-def test_report_reads_figures_from_logs(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "evaluation_mnist.txt").write_text(
-        "mnist1: 50000 examples, batch 128, epochs 1-2\n"
-        "mnist1 epoch 1/2  loss 0.2  acc 0.9  val_acc 0.9700  time 5.0s\n"
-        "mnist1 epoch 2/2  loss 0.1  acc 0.95  val_acc 0.9810  time 9.0s\n"
-        "model 1: test accuracy 0.9801\n"
-        "mnist2: 50000 examples, batch 64, epochs 1-3\n"
-        "mnist2 epoch 1/3  loss 0.2  acc 0.9  val_acc 0.9900  time 5.0s\n"
-        "mnist2 epoch 2/3  loss 0.2  acc 0.9  val_acc 0.9950  time 5.0s\n"
-        "mnist2 epoch 3/3  loss 0.2  acc 0.9  val_acc 0.9940  time 5.0s\n"
-        "model 2: test accuracy 0.9930\n")
-    table = hw2_report.results_table(str(tmp_path / "no-run"))
-    assert "| MNIST model 1 | 0.9810 (validation) | 0.9801 | 128 | 2 |" in table
-    assert "| MNIST model 2 | 0.9950 (validation) | 0.9930 | 64 | 3 |" in table
+def history(val_accs):
+    return [{"epoch": i + 1, "loss": 0.1, "acc": 0.9, "val_acc": v, "seconds": 5.0 * (i + 1)}
+            for i, v in enumerate(val_accs)]
+
+
+def test_report_reads_figures_from_run_records(tmp_path, monkeypatch):
+    """Every figure comes from runs/<name>/run.json; nothing is parsed out of printed text."""
+    monkeypatch.setenv("HW2_RUNS_DIR", str(tmp_path))
+    hw2_train.write_run_record(hw2_train.run_folder("mnist1"), {"batch_size": 128, "epochs": 2},
+                               history([0.97, 0.981]), {"test_acc": 0.9801})
+    hw2_train.write_run_record(hw2_train.run_folder("mnist2"), {"batch_size": 64, "epochs": 3},
+                               history([0.99, 0.995, 0.994]), {"test_acc": 0.993})
+    hw2_train.write_run_record(hw2_train.run_folder("cifar_7_1"), {"batch_size": 64, "epochs": 1},
+                               history([None]), {"public_test_acc": 0.46})
+    own = tmp_path / "own"
+    hw2_train.write_run_record(str(own), {"preset": "fast", "batch_size": 512, "epochs": 2},
+                               history([0.8, 0.9]), {"public_acc": 0.9})
+    table = hw2_report.results_table(str(own))
+    assert "| MNIST model 1 | 0.9810 (validation) | 0.9801 (test) | 128 | 2 |" in table
+    assert "| MNIST model 2 | 0.9950 (validation) | 0.9930 (test) | 64 | 3 |" in table
+    assert "| CIFAR 7.1 model (public test script) | n/a (no validation split used) | 0.4600 (public test) | 64 | 1 |" in table
+    assert "| Own model (fast) | n/a (trains on train + val) | 0.9000 (public test, final) | 512 | 2 |" in table
+    assert "| CIFAR" in hw2_report.results_table(str(tmp_path / "no-run")) and "Own model" not in \
+        hw2_report.results_table(str(tmp_path / "no-run"))

@@ -1,5 +1,6 @@
 """hw2_submission: the checker accepts a good zip and names what is wrong with bad ones."""
 import os
+import pathlib
 import stat
 import tracemalloc
 import zipfile
@@ -13,7 +14,7 @@ USER, SEED = "hw2ref", "42"
 
 
 def script_tests(log):
-    with open(os.path.join(ROOT, sub.LOGS[log][0]), "rb") as stream:
+    with open(os.path.join(ROOT, sub.LOGS[log]), "rb") as stream:
         return sub.script_tests(stream.read())
 
 
@@ -28,7 +29,9 @@ def passing_log(log, files, tests=None):
 def good_files():
     """name -> bytes of a submission whose logs belong to the project's current code."""
     files = {}
-    for name in sub.EXERCISE_FILES + sub.OWN_MODEL_SCRIPTS:
+    for name in sub.submission_files():
+        if name == "submission.csv" or name in sub.LOGS:
+            continue
         with open(os.path.join(ROOT, name), "rb") as stream:
             files[name] = stream.read()
     for log in sub.LOGS:
@@ -52,7 +55,7 @@ def test_script_tests_match_the_harness():
     """The checker's reading of a test script (ast) gives the tests run_tests runs, in its order."""
     import importlib
     import hw2_utils
-    for log, (script, _) in sub.LOGS.items():
+    for log, script in sub.LOGS.items():
         module = importlib.import_module(os.path.basename(script)[:-3])
         classes = [c for c in vars(module).values() if isinstance(c, type) and issubclass(c, hw2_utils.TestCase)
                    and c is not hw2_utils.TestCase]
@@ -64,6 +67,9 @@ def project_with(tmp_path, monkeypatch, files):
     project.mkdir(exist_ok=True)
     for name, data in files.items():
         (project / name).write_bytes(data)
+    (project / "tests").mkdir(exist_ok=True)
+    for script in sub.LOGS.values():   # a project has its public test scripts
+        (project / script).write_bytes(pathlib.Path(ROOT, script).read_bytes())
     monkeypatch.setattr(sub, "ROOT", str(project))
     return project
 
@@ -72,7 +78,7 @@ def test_build_writes_a_zip_that_checks(tmp_path, monkeypatch):
     project = project_with(tmp_path, monkeypatch, good_files())
     out = tmp_path / "out" / "submission.zip"
     assert sub.main(["build", "--out", str(out)]) == 0
-    assert sorted(zipfile.ZipFile(out).namelist()) == sorted(sub.SUBMISSION_FILES)
+    assert sorted(zipfile.ZipFile(out).namelist()) == sorted(sub.submission_files())
     (project / "submission.csv").unlink()
     assert sub.main(["build", "--out", str(tmp_path / "other.zip")]) == 1
     assert not (tmp_path / "other.zip").exists()
@@ -158,16 +164,31 @@ def test_bad_zip_is_rejected_by_name(tmp_path, kind):
     assert any(message in problem for problem in problems), problems
 
 
-# Every log's fingerprint is checked: a change to its own exercise file makes it stale and no
-# other; a change to a common source makes all three stale.
-@pytest.mark.parametrize("source", sorted(set(sub.EXERCISE_FILES) | set(sub.COMMON_SOURCES)))
+# Every log's fingerprint is checked: a change to a source makes exactly the logs whose scripts
+# import it (directly or not) stale: its exercise file one, a shared module all three.
+ALL_LOG_SOURCES = sorted({name for log in sub.LOGS for name in sub.log_sources(log)})
+
+
+@pytest.mark.parametrize("source", ALL_LOG_SOURCES)
 def test_each_source_makes_exactly_its_logs_stale(tmp_path, source):
     files = good_files()
     files[source] += b"\n# changed\n"
     problems = sub.check(write_zip(tmp_path / "s.zip", files))
     stale = sorted(log for log in sub.LOGS if any(p.startswith(f"{log}: stale") for p in problems))
     assert stale == sorted(log for log in sub.LOGS if source in sub.log_sources(log)), problems
-    assert len(stale) == (3 if source in sub.COMMON_SOURCES else 1)
+    assert stale
+
+
+def test_sources_follow_the_imports():
+    """Each log covers its exercise file and the shared modules; hw2_data comes in through hw2_utils."""
+    for log, exercise_file in zip(sorted(sub.LOGS), ("hw2_cifar.py", "hw2_mnist.py", "hw2_numpy.py")):
+        sources = sub.log_sources(log)
+        assert {exercise_file, "hw2_utils.py", "hw2_data.py", "hw2_submission.py"} <= set(sources), sources
+        assert not set(sub.EXERCISE_FILES) - {exercise_file} & set(sources)
+    assert sub.imported_sources(b"import hw2_a\nfrom hw2_b import x\ndef f():\n    import hw2_c.d\n",
+                                read=lambda name: b"import hw2_e" if name == "hw2_a.py" else None) == \
+        ["hw2_a.py", "hw2_b.py", "hw2_c.py", "hw2_e.py"]
+    assert set(sub.model_sources()) <= set(sub.submission_files()) and "hw2_cifar_my_model.py" in sub.model_sources()
 
 
 def test_a_member_named_twice_is_reported(tmp_path):
@@ -188,7 +209,7 @@ def test_links_encrypted_and_unknown_compression_are_problems(tmp_path):
         archive.writestr(link, "/etc/passwd")
     assert any("hw2_numpy.py: a symbolic link" in p for p in sub.check(str(path)))
     # Flip bits in the raw headers: the encryption flag of one member, the compression method of another.
-    data = bytearray(open(write_zip(path, files, zipfile.ZIP_STORED), "rb").read())
+    data = bytearray(pathlib.Path(write_zip(path, files, zipfile.ZIP_STORED)).read_bytes())
     for name, offset, value in ((b"hw2_cifar.py", 6, 1), (b"hw2_mnist.py", 8, 99)):
         for header in (b"PK\x03\x04", b"PK\x01\x02"):
             start = 0
@@ -206,7 +227,7 @@ def test_links_encrypted_and_unknown_compression_are_problems(tmp_path):
 
 def test_corrupt_member_is_a_problem_not_a_traceback(tmp_path):
     path = tmp_path / "s.zip"
-    data = bytearray(open(write_zip(path, good_files(), zipfile.ZIP_STORED), "rb").read())
+    data = bytearray(pathlib.Path(write_zip(path, good_files(), zipfile.ZIP_STORED)).read_bytes())
     at = data.find(b"def convolution")
     data[at:at + 3] = b"XYZ"  # the stored CRC no longer matches
     path.write_bytes(bytes(data))

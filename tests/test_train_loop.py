@@ -1,7 +1,8 @@
-"""hw2_utils.train_loop: which examples each epoch visits, in which order (a fake session records them)."""
+"""hw2_train's loop and batch sources: which examples each epoch visits, in which order, and the run record."""
 import numpy as np
+import pytest
 
-import hw2_utils
+import hw2_train
 
 
 class RecordingSession:
@@ -18,16 +19,18 @@ class RecordingSession:
 
 def epoch_orders(epochs, seed, n=50, batch_size=8, start_epoch=0):
     session = RecordingSession()
-    hw2_utils.train_loop(session, "train_op", "x", "y", np.zeros((n, 1)), np.arange(n), epochs=epochs,
-                         batch_size=batch_size, loss="loss", correct="correct", seed=seed, start_epoch=start_epoch)
-    steps = -(-n // batch_size)
+    batches = hw2_train.ShuffledBatches(np.zeros((n, 1)), np.arange(n), batch_size, seed)
+    history = hw2_train.train_loop(session, "train_op", "x", "y", batches, epochs=epochs, loss="loss",
+                                   correct="correct", start_epoch=start_epoch)
+    assert [r["epoch"] for r in history] == list(range(start_epoch + 1, epochs + 1))
+    steps = hw2_train.steps_per_epoch(n, batch_size)
+    assert len(session.batches) == steps * (epochs - start_epoch)
     seen = np.concatenate(session.batches)
-    return [seen[e * n:(e + 1) * n] for e in range(len(session.batches) // steps)]
+    return [seen[e * n:(e + 1) * n] for e in range(epochs - start_epoch)]
 
 
 def test_every_epoch_visits_every_example_once_in_a_new_order():
     orders = epoch_orders(4, seed=3)
-    assert len(orders) == 4
     for order in orders:
         np.testing.assert_array_equal(np.sort(order), np.arange(50))
     assert len({tuple(order) for order in orders}) == 4, "two epochs shuffled alike"
@@ -40,3 +43,37 @@ def test_the_orders_follow_the_seed_and_a_resumed_run_sees_the_same():
     assert not np.array_equal(orders[0], epoch_orders(1, seed=4)[0])
     resumed = epoch_orders(4, seed=3, start_epoch=2)
     assert len(resumed) == 2 and all(np.array_equal(a, b) for a, b in zip(orders[2:], resumed))
+
+
+def test_leaving_the_loop_stops_training_after_that_epoch():
+    session = RecordingSession()
+    batches = hw2_train.ShuffledBatches(np.zeros((20, 1)), np.arange(20), 5, 0)
+    done = []
+    for record in hw2_train.train_epochs(session, "op", "x", "y", batches, epochs=10, loss="l", correct="c"):
+        done.append(record["epoch"])
+        if record["epoch"] == 3:
+            break
+    assert done == [1, 2, 3] and len(session.batches) == 3 * 4
+
+
+def test_a_subclass_varies_the_inputs_per_epoch_without_touching_the_callers_arrays():
+    class Negated(hw2_train.ShuffledBatches):
+        def epoch_inputs(self, epoch):
+            return (-self.X if epoch % 2 else self.X), self.preprocess
+    X = np.arange(6.0)[:, None]
+    batches = Negated(X, np.arange(6), 6, 0)
+    first, second = (next(iter(batches(epoch)))[0] for epoch in (0, 1))
+    assert first.min() >= 0 and second.max() <= 0
+    np.testing.assert_array_equal(X[:, 0], np.arange(6.0))
+
+
+def test_run_record_round_trip_and_bad_records(tmp_path):
+    folder = str(tmp_path / "run")
+    assert hw2_train.read_run_record(folder) is None
+    hw2_train.write_run_record(folder, {"batch_size": 8}, [{"epoch": 1}])
+    hw2_train.add_final_figures(folder, test_acc=0.5)
+    assert hw2_train.read_run_record(folder) == {"config": {"batch_size": 8}, "history": [{"epoch": 1}],
+                                                 "final": {"test_acc": 0.5}}
+    (tmp_path / "run" / "run.json").write_text("[1, 2]")
+    with pytest.raises(ValueError, match="not a run record"):
+        hw2_train.read_run_record(folder)
