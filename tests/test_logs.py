@@ -1,10 +1,9 @@
 """The public test scripts, each run as the student runs it (a fresh process): every test passes, the
 log is complete and carries the right fingerprint, and a second fresh run prints the same log.
 
-pytest does not collect the scripts themselves (pytest.ini): each runs here, once per check that
-needs a run, and the first run serves both the pass and the determinism checks.
+pytest does not collect the scripts themselves (pytest.ini); their runs start in the background
+when the session starts (public_runs.py) and the first run of a script serves both checks.
 """
-import functools
 import os
 import re
 import subprocess
@@ -14,36 +13,23 @@ import pytest
 
 import hw2_submission
 import hw2_utils
+import public_runs
 
 DURATION = re.compile(r"\d+:\d{2}:\d{2}(\.\d+)?|\d+(\.\d+)? ?s\b")
-SCRIPTS = {log: os.path.basename(script) for log, script in hw2_submission.LOGS.items()}
 
 
-def run_script(name):
-    result = subprocess.run([sys.executable, os.path.join("tests", name)], cwd=hw2_utils.ROOT,
-                            env={**os.environ, "PYTHONPATH": hw2_utils.ROOT},
-                            capture_output=True, text=True, timeout=1200)
-    return result.returncode, result.stdout, result.stderr
-
-
-@functools.cache
-def first_run(log):
-    return run_script(SCRIPTS[log])
-
-
-@pytest.mark.parametrize("log", sorted(SCRIPTS))
+@pytest.mark.parametrize("log", sorted(hw2_submission.LOGS))
 def test_public_script_passes_with_a_complete_current_log(log):
-    code, out, err = first_run(log)
+    code, out, err = public_runs.result(log)
     assert code == 0 and "FAIL" not in out, out + err
     with open(os.path.join(hw2_utils.ROOT, hw2_submission.LOGS[log]), "rb") as stream:
         expected_tests = hw2_submission.script_tests(stream.read())
     assert hw2_submission.check_log(log, out, hw2_submission.project_file_or_none, expected_tests) == []
 
 
-@pytest.mark.parametrize("log", ["evaluation_numpy.txt", "evaluation_cifar.txt"])
+@pytest.mark.parametrize("log", sorted({log for log, number in public_runs.RUNS if number == 2}))
 def test_public_script_is_deterministic(log):
-    first_code, first, _ = first_run(log)
-    second_code, second, _ = run_script(SCRIPTS[log])
+    (first_code, first, _), (second_code, second, _) = public_runs.result(log, 1), public_runs.result(log, 2)
     assert first_code == second_code == 0
     assert DURATION.sub("<t>", first) == DURATION.sub("<t>", second)
 

@@ -352,18 +352,24 @@ def test_make_resumes_the_run_instead_of_deleting_it():
     assert recipe and all("--resume auto" in line and "rm " not in line for line in recipe), result.stdout
 
 
-def test_resume_gives_the_same_weights_as_one_run(tmp_path):
+def test_resume_gives_the_same_weights_as_one_run(tmp_path, capsys):
     """Explicit --resume is refused with other settings; --resume auto (what make runs) continues a
-    compatible run to the same weights and CSV as one uninterrupted run, then does nothing while its
-    CSV is current, and moves a run of other settings aside instead of deleting it."""
+    compatible run in a new process to the same weights and CSV as one uninterrupted run, then does
+    nothing while its CSV is current, and moves a run of other settings aside instead of deleting it.
+    The refusals and the no-op run in this process: only the trainings need fresh ones."""
     straight, resumed = tmp_path / "straight", tmp_path / "resumed"
     assert run_training(straight).returncode == 0
     first = run_training(resumed, "--stop-after", "1")
     assert first.returncode == 0 and "continue with --resume" in first.stdout
-    refused = run_training(resumed)
-    assert refused.returncode == 2 and "--resume" in refused.stderr
-    changed = run_training(resumed, "--resume", "--batch-size", "32")
-    assert changed.returncode == 1 and "batch_size=64" in changed.stderr + changed.stdout
+
+    def main(*extra):   # the command line of run_training, in this process
+        return my.main(training_command(resumed, *extra)[2:])
+    with pytest.raises(SystemExit) as refused:
+        main()
+    assert refused.value.code == 2 and "pass --resume to continue it" in capsys.readouterr().err
+    assert main("--resume", "--batch-size", "32") == 1
+    assert "batch_size=64" in capsys.readouterr().err
+
     second = run_training(resumed, "--resume", "auto")
     assert second.returncode == 0 and "resumed after epoch 1" in second.stdout, second.stderr
     a, b = final_weights(straight), final_weights(resumed)
@@ -375,12 +381,11 @@ def test_resume_gives_the_same_weights_as_one_run(tmp_path):
     record = json.loads((resumed / "run.json").read_text())
     assert [r["epoch"] for r in record["history"]] == [1, 2] and record["final"]["csv_sha256"]
 
-    current = run_training(resumed, "--resume", "auto")
-    assert current.returncode == 0 and "is up to date" in current.stdout, current.stderr
+    assert main("--resume", "auto") == 0 and "is up to date" in capsys.readouterr().out
     assert (resumed / "s.csv").read_text() == (straight / "s.csv").read_text()
     before = sorted(p.relative_to(resumed) for p in resumed.rglob("*"))
-    other = run_training(resumed, "--resume", "auto", "--batch-size", "32", "--stop-after", "1")
-    assert other.returncode == 0 and "moved to" in other.stdout, other.stderr
+    assert main("--resume", "auto", "--batch-size", "32", "--stop-after", "1") == 0
+    assert "moved to" in capsys.readouterr().out
     aside = tmp_path / "resumed.old-1"
     assert sorted(p.relative_to(aside) for p in aside.rglob("*")) == before   # kept whole
     assert len(final_history(resumed)) == 1
