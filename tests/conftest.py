@@ -1,9 +1,16 @@
-"""pytest hooks: start the public scripts' background runs when test_logs.py's checks of them are selected."""
+"""pytest hooks: the public scripts' runs start in the background when the session starts, and the
+tests that wait for them run last, so that the runs overlap with every other test (public_runs.py)."""
 import public_runs
+
+WAITS_FOR_PUBLIC_RUNS = "tests/test_logs.py::test_public_script"
+
+
+def pytest_collection_modifyitems(session, config, items):
+    items.sort(key=lambda item: item.nodeid.startswith(WAITS_FOR_PUBLIC_RUNS))   # stable: others keep their order
 
 
 def pytest_collection_finish(session):
-    if any(item.nodeid.startswith("tests/test_logs.py::test_public_script") for item in session.items):
+    if any(item.nodeid.startswith(WAITS_FOR_PUBLIC_RUNS) for item in session.items):
         public_runs.start()
 
 

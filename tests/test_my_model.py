@@ -245,44 +245,49 @@ def final_weights(run_dir):
     return {name: reader.get_tensor(name) for name in reader.get_variable_to_shape_map()}
 
 
-def test_checkpoints_keep_the_last_two_and_drop_interrupted_saves(tmp_path):
-    parts = tiny_graph()
+@pytest.fixture(scope="module")
+def checkpointed_graph():
+    """One fast-preset graph for the checkpoint tests (building one takes seconds); each trains it
+    a step before saving, so every save holds weights no earlier test left in it."""
+    parts = tiny_graph(learning_rate=0.05)
+    yield parts
+    parts["session"].close()
+
+
+def saved_epochs(tmp_path, parts, epochs):
+    """Train a step, then save a checkpoint, after each of `epochs` (1-based) with a history that long."""
+    for epoch in range(1, epochs + 1):
+        parts["session"].run(parts["train_op"], random_feed(parts, epoch))
+        my.save_checkpoint(parts, str(tmp_path), epoch - 1, [{"epoch": e} for e in range(1, epoch + 1)])
+
+
+def test_checkpoints_keep_the_last_two_and_drop_interrupted_saves(tmp_path, checkpointed_graph):
     folder = tmp_path / "checkpoints"
     dead = subprocess.Popen(["true"])
     dead.wait()
     for name in ("epoch-001", "epoch-002", f"epoch-002.part{dead.pid}"):  # the last, an interrupted save
         (folder / name).mkdir(parents=True)
     history = [{"epoch": e} for e in (1, 2, 3)]
-    my.save_checkpoint(parts, str(tmp_path), 2, history)
+    my.save_checkpoint(checkpointed_graph, str(tmp_path), 2, history)
     assert sorted(p.name for p in folder.iterdir()) == ["epoch-002", "epoch-003"]
     assert my.latest_checkpoint(str(tmp_path)) == str(folder / "epoch-003")
     assert final_history(tmp_path) == history and final_weights(tmp_path)
-    parts["session"].close()
 
 
-def test_retention_orders_checkpoints_by_number_not_by_name(tmp_path):
+def test_retention_orders_checkpoints_by_number_not_by_name(tmp_path, checkpointed_graph):
     """epoch-1000 sorts before epoch-999 as text: the newest must still be kept."""
-    parts = tiny_graph()
     history = [{"epoch": e} for e in range(1, 1002)]
     for epoch in (998, 999, 1000):   # writes epoch-999, epoch-1000, epoch-1001
-        my.save_checkpoint(parts, str(tmp_path), epoch, history[:epoch + 1])
+        my.save_checkpoint(checkpointed_graph, str(tmp_path), epoch, history[:epoch + 1])
     names = sorted(p.name for p in (tmp_path / "checkpoints").iterdir())
     assert names == ["epoch-1000", "epoch-1001"]
     assert my.latest_checkpoint(str(tmp_path)).endswith("epoch-1001")
-    parts["session"].close()
-
-
-def saved_epochs(tmp_path, parts, epochs):
-    """Save a checkpoint after each of `epochs` (1-based) with a history of that length."""
-    for epoch in range(1, epochs + 1):
-        parts["session"].run(parts["train_op"], random_feed(parts, epoch))
-        my.save_checkpoint(parts, str(tmp_path), epoch - 1, [{"epoch": e} for e in range(1, epoch + 1)])
 
 
 @pytest.mark.parametrize("damage", ["data", "index", "history", "history length"])
-def test_a_damaged_checkpoint_falls_back_to_the_one_before(tmp_path, capsys, damage):
-    parts = tiny_graph(learning_rate=0.05)
-    saved_epochs(tmp_path, parts, 2)
+def test_a_damaged_checkpoint_falls_back_to_the_one_before(tmp_path, capsys, damage, checkpointed_graph):
+    parts = checkpointed_graph
+    saved_epochs(tmp_path, parts, 2)   # the graph now holds epoch 2's weights
     newest = pathlib.Path(my.latest_checkpoint(str(tmp_path)))
     if damage in ("data", "index"):
         target = next(newest.glob("model.data-*" if damage == "data" else "model.index"))
@@ -295,36 +300,33 @@ def test_a_damaged_checkpoint_falls_back_to_the_one_before(tmp_path, capsys, dam
         (newest / "history.json").write_text(json.dumps([{"epoch": 1}]))
     reader = tf.train.load_checkpoint(str(tmp_path / "checkpoints" / "epoch-001" / "model"))
     expected = {name: reader.get_tensor(name) for name in reader.get_variable_to_shape_map()}
-    fresh = tiny_graph()
-    assert my.restore_checkpoint(fresh, str(tmp_path)) == (1, [{"epoch": 1}])
+    variables = parts["checkpointed"]
+
+    def current():
+        return dict(zip(variables, parts["session"].run(list(variables.values()))))
+    assert any(not np.array_equal(value, expected[name]) for name, value in current().items())
+    assert my.restore_checkpoint(parts, str(tmp_path)) == (1, [{"epoch": 1}])
     assert "epoch-002 is damaged" in capsys.readouterr().err
-    restored = dict(zip([v.op.name for v in fresh["checkpointed"].values()],
-                        fresh["session"].run(list(fresh["checkpointed"].values()))))
+    restored = current()
     for name, value in expected.items():
         np.testing.assert_array_equal(restored[name], value, err_msg=name)
-    for p in (parts, fresh):
-        p["session"].close()
 
 
-def test_every_checkpoint_damaged_is_an_error_not_a_fresh_start(tmp_path):
-    parts = tiny_graph()
-    saved_epochs(tmp_path, parts, 2)
+def test_every_checkpoint_damaged_is_an_error_not_a_fresh_start(tmp_path, checkpointed_graph):
+    saved_epochs(tmp_path, checkpointed_graph, 2)
     for folder in (tmp_path / "checkpoints").iterdir():
         (folder / "history.json").write_text("[")
     with pytest.raises(my.RunError, match="every checkpoint .* is damaged"):
-        my.restore_checkpoint(parts, str(tmp_path))
-    parts["session"].close()
+        my.restore_checkpoint(checkpointed_graph, str(tmp_path))
 
 
-def test_a_checkpoint_of_other_shapes_is_refused_by_name(tmp_path):
+def test_a_checkpoint_of_other_shapes_is_refused_by_name(tmp_path, checkpointed_graph):
     """Restoring the fast preset's weights into the accurate graph (e.g. no run.json to compare)."""
-    parts = tiny_graph("fast")
-    saved_epochs(tmp_path, parts, 1)
+    saved_epochs(tmp_path, checkpointed_graph, 1)
     other = tiny_graph("accurate")
     with pytest.raises(my.RunError, match=r"another model or preset \(bn0a/beta: saved \[32\], this graph has \[64\]"):
         my.restore_checkpoint(other, str(tmp_path))
-    for p in (parts, other):
-        p["session"].close()
+    other["session"].close()
 
 
 def test_resume_with_nothing_to_resume_says_so(tmp_path, capsys):
