@@ -53,20 +53,20 @@ def update_numpy_log(project):
 
 
 def test_logs_are_remade_by_content_not_by_time(tmp_path):
-    """`make evaluation_numpy.txt` runs `hw2_submission.py logs`: a touched file changes nothing, an
-    edited one reruns the script; a failing run keeps the good log and writes LOG.failed."""
+    """`make evaluation_numpy.txt` runs `hw2_submission.py logs`: a current log (here the background
+    run's output, which the script writes) is kept, a touched file changes nothing, a failing run keeps
+    the good log and writes LOG.failed, and an edited source reruns the script."""
     project = copy_project(tmp_path)
     log = project / "evaluation_numpy.txt"
-    first = update_numpy_log(project)
-    assert first.returncode == 0 and "running" in first.stdout, first.stderr
+    code, out, _ = public_runs.result("evaluation_numpy.txt")
+    assert code == 0
+    log.write_text(out)
     written = log.stat().st_mtime_ns
     os.utime(project / "hw2_utils.py")                  # newer, same content
     again = update_numpy_log(project)
     assert again.returncode == 0 and "up to date" in again.stdout and log.stat().st_mtime_ns == written
     good = log.read_bytes()
     source = (project / "hw2_numpy.py").read_text()
-    (project / "hw2_numpy.py").write_text(source.replace("return np.where(cache.positive, dout, 0)",
-                                                         "return np.where(cache.positive, dout, 1)"))
     (project / "hw2_numpy.py").write_text(source.replace("    out = np.maximum(x, x.dtype.type(0))",
                                                          "    out = np.maximum(x, x.dtype.type(1))"))
     failed = update_numpy_log(project)
