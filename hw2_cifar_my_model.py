@@ -407,16 +407,19 @@ def prepare_data(subset=0):
     """What training starts from: (data, train_set, standardize, whitening kernel).
 
     We train on every labeled image, train and val (the 50,000 CIFAR-10 training
-    images, as airbench does; the first `subset` only, if nonzero); the public
-    test only scores, after each epoch, for the log. data: `load_cifar739()`
-    with train and val dropped; train_set: Domains of uint8 (N, 32, 32, 3) and
-    int labels (N,); standardize: uint8 images -> float32 with the per-channel
-    statistics of train_set; whitening: `whitening_kernel` of its first 2000.
+    images, as airbench does); the public test only scores, after each epoch,
+    for the log. A nonzero `subset` (smoke tests) keeps the first `subset`
+    training images and public-test images. data: `load_cifar739()` with train
+    and val dropped; train_set: Domains of uint8 (N, 32, 32, 3) and int labels
+    (N,); standardize: uint8 images -> float32 with the per-channel statistics
+    of train_set; whitening: `whitening_kernel` of its first 2000.
     """
     data = hw2_utils.load_cifar739()
-    train_set = hw2_utils.Domains(np.concatenate([data.train.X, data.val.X])[:subset or None],
-                                  np.concatenate([data.train.Y, data.val.Y])[:subset or None])
-    data = data._replace(train=None, val=None)  # the separate train and val arrays are no longer needed
+    keep = slice(subset or None)
+    train_set = hw2_utils.Domains(np.concatenate([data.train.X, data.val.X])[keep],
+                                  np.concatenate([data.train.Y, data.val.Y])[keep])
+    public = hw2_utils.Domains(data.public_test.X[keep], data.public_test.Y[keep])
+    data = data._replace(train=None, val=None, public_test=public)  # train and val live on in train_set
     standardize = hw2_train.standardizer(train_set.X)
     return data, train_set, standardize, whitening_kernel(standardize(train_set.X[:2000]))
 
@@ -569,7 +572,7 @@ def parse_args(argv):
                              "continues it only if it was started with the same settings and code (and does "
                              "nothing if it already wrote --out as it is), and otherwise moves it to "
                              "RUN.old-N and starts afresh (what `make` does)")
-    parser.add_argument("--subset", type=int, default=0, help="train on the first N images only (smoke tests)")
+    parser.add_argument("--subset", type=int, default=0, help="train on the first N images only, and score the first N public-test images (smoke tests)")
     parser.add_argument("--stop-after", type=int, default=0,
                         help="stop after N epochs of this invocation (a planned interruption)")
     args = parser.parse_args(argv)

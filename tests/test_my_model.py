@@ -360,9 +360,11 @@ def test_resume_gives_the_same_weights_as_one_run(tmp_path, capsys):
     nothing while its CSV is current, and moves a run of other settings aside instead of deleting it.
     The refusals and the no-op run in this process: only the trainings need fresh ones."""
     straight, resumed = tmp_path / "straight", tmp_path / "resumed"
-    assert run_training(straight).returncode == 0
-    first = run_training(resumed, "--stop-after", "1")
-    assert first.returncode == 0 and "continue with --resume" in first.stdout
+    runs = [subprocess.Popen(training_command(folder, *extra), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             **TRAINING_PROCESS) for folder, extra in ((straight, ()), (resumed, ("--stop-after", "1")))]
+    (_, straight_err), (first, first_err) = (run.communicate(timeout=600) for run in runs)   # side by side
+    assert [run.returncode for run in runs] == [0, 0], straight_err + first_err
+    assert "continue with --resume" in first
 
     def main(*extra):   # the command line of run_training, in this process
         return my.main(training_command(resumed, *extra)[2:])
