@@ -5,6 +5,8 @@ Needs numpy only (no TensorFlow), so the data step starts fast.
     python hw2_data.py fetch URL DEST MD5     download URL to DEST, verified
     python hw2_data.py mnist RAW_DIR OUT      MNIST idx files -> mnist.pkl.gz
     python hw2_data.py cifar ARCHIVE OUT_DIR  cifar-10-python.tar.gz -> CIFAR-10-739
+    python hw2_data.py private-labels ARCHIVE OUT [--check CIFAR_DIR]
+                                              course staff: private_test_y.npy, outside the project
 
 CIFAR-10-739 split (fixed, as in the course mirror): one numpy
 RandomState(739) permutes the training images; the first 9/10 are `train`,
@@ -186,19 +188,30 @@ def read_cifar_archive(archive):
     return (*stack(expected[:5]), *stack(expected[5:]))
 
 
-def build_cifar739(archive, out_dir):
-    """Write CIFAR-10-739 .npy files and SHA256SUMS into out_dir (replaced whole, atomically)."""
+def split_cifar739(archive):
+    """The CIFAR-10-739 split of cifar-10-python.tar.gz: name -> array, private_test_y included.
+
+    One numpy RandomState(CIFAR_SPLIT_SEED) permutes the training images (the
+    first 9/10 train, the rest val), then the test images (the first half
+    public_test, the second private_test).
+    """
     train_x, train_y, test_x, test_y = read_cifar_archive(archive)
     rng = np.random.RandomState(CIFAR_SPLIT_SEED)
     train_order, test_order = rng.permutation(len(train_x)), rng.permutation(len(test_x))
     n_train = len(train_x) - len(train_x) // 10
     n_public = len(test_x) // 2
-    arrays = {
+    return {
         "train_X": train_x[train_order[:n_train]], "train_y": train_y[train_order[:n_train]],
         "val_X": train_x[train_order[n_train:]], "val_y": train_y[train_order[n_train:]],
         "public_test_X": test_x[test_order[:n_public]], "public_test_y": test_y[test_order[:n_public]],
-        "private_test_X": test_x[test_order[n_public:]],
+        "private_test_X": test_x[test_order[n_public:]], "private_test_y": test_y[test_order[n_public:]],
     }
+
+
+def build_cifar739(archive, out_dir):
+    """Write CIFAR-10-739 .npy files and SHA256SUMS into out_dir (replaced whole, atomically); no private labels."""
+    arrays = split_cifar739(archive)
+    del arrays["private_test_y"]   # the course staff's alone: write_private_labels
     remove_stale_parts(out_dir)
     tmp_dir = f"{out_dir}.part{os.getpid()}"
     shutil.rmtree(tmp_dir, ignore_errors=True)
@@ -217,6 +230,37 @@ def build_cifar739(archive, out_dir):
     print(f"  built {out_dir}: " + ", ".join(f"{k} {len(v)}" for k, v in arrays.items() if k.endswith("X")))
 
 
+def write_private_labels(archive, out_path, data_dir=None):
+    """Write the private-test labels (int64 (N,)) of the archive's split to out_path, for the course staff.
+
+    Refuses a path inside this project (data/ included: the labels must never be
+    distributed or committed). data_dir, if given, is a built cifar-10-739
+    folder whose private_test_X.npy must equal the archive's private images, so
+    the labels are known to belong to the images the students have.
+    """
+    project = os.path.realpath(os.path.dirname(os.path.abspath(__file__)))
+    target = os.path.realpath(os.path.abspath(out_path))
+    if os.path.commonpath([target, project]) == project:
+        raise DataBuildError(f"{out_path} is inside the project ({project}): write the private labels outside "
+                             "it (e.g. ~/hw2-staff/private_test_y.npy), where they can be neither distributed "
+                             "with the data nor committed")
+    arrays = split_cifar739(archive)
+    if data_dir is not None:
+        try:
+            distributed = np.load(os.path.join(data_dir, "private_test_X.npy"), allow_pickle=False)
+        except (OSError, ValueError) as error:
+            raise DataBuildError(f"cannot read {data_dir}/private_test_X.npy to check against: {error}") from error
+        if not np.array_equal(distributed, arrays["private_test_X"]):
+            raise DataBuildError(f"{archive}'s split does not give the private images in {data_dir}: these "
+                                 "labels would not belong to the students' private_test_X.npy")
+
+    def write(tmp_path):
+        with open(tmp_path, "wb") as stream:
+            np.save(stream, arrays["private_test_y"])
+    atomic_write(out_path, write)
+    print(f"  wrote {out_path}: {len(arrays['private_test_y'])} private-test labels")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -229,14 +273,22 @@ def main(argv=None):
     cifar_parser = commands.add_parser("cifar", help="cifar-10-python.tar.gz -> CIFAR-10-739 in OUT_DIR")
     cifar_parser.add_argument("archive")
     cifar_parser.add_argument("out_dir")
+    labels_parser = commands.add_parser("private-labels", help="course staff: the private-test labels of "
+                                        "cifar-10-python.tar.gz's split, to a path outside the project")
+    labels_parser.add_argument("archive")
+    labels_parser.add_argument("out", help="e.g. ~/hw2-staff/private_test_y.npy (never inside the project)")
+    labels_parser.add_argument("--check", metavar="CIFAR_DIR",
+                               help="a built cifar-10-739 folder whose private_test_X.npy the labels must match")
     args = parser.parse_args(argv)
     try:
         if args.command == "fetch":
             fetch(args.url, args.dest, args.md5)
         elif args.command == "mnist":
             build_mnist(args.raw_dir, args.out)
-        else:
+        elif args.command == "cifar":
             build_cifar739(args.archive, args.out_dir)
+        else:
+            write_private_labels(args.archive, args.out, args.check)
     except DataBuildError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -6,6 +6,7 @@ import os
 import pathlib
 import pickle
 import subprocess
+import sys
 import tarfile
 
 import numpy as np
@@ -389,3 +390,36 @@ def test_a_corrupted_file_already_in_data_is_rebuilt_by_the_download_step(tiny_o
         corrupt(os.path.join(out, name))
         run_script(env)
         assert content(name) == good, name
+
+
+def labels_command(*args):
+    return subprocess.run([sys.executable, os.path.join(hw2_utils.ROOT, "hw2_data.py"), "private-labels", *args],
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_course_staff_get_the_private_labels_of_the_students_images(tiny_originals, tmp_path):
+    env, _, _, labels = tiny_originals
+    run_script(env)
+    archive = os.path.join(env["HW2_DATA_OUT"], "downloads", "cifar-10-python.tar.gz")
+    cifar = os.path.join(env["HW2_DATA_OUT"], "cifar-10-739")
+    out = tmp_path / "staff" / "private_test_y.npy"
+    result = labels_command(archive, str(out), "--check", cifar)
+    assert result.returncode == 0, result.stderr
+    test_order = (lambda rng: (rng.permutation(50), rng.permutation(10))[1])(np.random.RandomState(739))
+    np.testing.assert_array_equal(np.load(out), labels[50:][test_order[5:]])
+    assert not os.path.exists(os.path.join(cifar, "private_test_y.npy"))
+
+
+def test_private_labels_are_refused_inside_the_project_or_for_other_images(tiny_originals, tmp_path):
+    env, *_ = tiny_originals
+    run_script(env)
+    archive = os.path.join(env["HW2_DATA_OUT"], "downloads", "cifar-10-python.tar.gz")
+    inside = os.path.join(hw2_utils.ROOT, "data", "private_test_y.npy")
+    refused = labels_command(archive, inside)
+    assert refused.returncode == 1 and "inside the project" in refused.stderr and not os.path.exists(inside)
+    other = tmp_path / "other"
+    other.mkdir()
+    np.save(other / "private_test_X.npy", np.zeros((5, 32, 32, 3), np.uint8))
+    mismatch = labels_command(archive, str(tmp_path / "y.npy"), "--check", str(other))
+    assert mismatch.returncode == 1 and "would not belong" in mismatch.stderr
+    assert not (tmp_path / "y.npy").exists()
