@@ -1,0 +1,235 @@
+"""autograder.sandbox: untrusted code really stays in its box. Each test is an attack that must fail.
+
+The isolation that needs root (another user, no network) is tested when the tests run as root,
+as CI and the autograder do; otherwise those tests skip and say so.
+"""
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import textwrap
+import threading
+import time
+
+import pytest
+
+from autograder import sandbox
+
+
+
+def python_the_sandbox_user_can_run():
+    """This interpreter if the sandbox user may run it, else the system's (the snippets need only the
+    standard library); pyenv's, for one, can live in root's private home."""
+    for candidate in (sys.executable, "/usr/bin/python3"):
+        folder = sandbox.make_scratch()
+        try:
+            if sandbox.run_boxed([candidate, "-c", "pass"], folder).returncode == 0:
+                return candidate
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+    pytest.skip("no Python interpreter the sandbox user may run")
+
+
+PYTHON = python_the_sandbox_user_can_run()
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="switching to the sandbox user and isolating the "
+                                "network need root (CI and the autograder run as root)")
+SHORT = sandbox.Limits(wall_seconds=20, cpu_seconds=20, memory_bytes=2 * 2 ** 30, processes=64)
+
+
+@pytest.fixture
+def scratch():
+    folder = sandbox.make_scratch()
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def boxed(scratch, code, limits=SHORT):
+    return sandbox.run_boxed([PYTHON, "-c", textwrap.dedent(code)], scratch, limits=limits)
+
+
+def test_an_honest_task_hands_back_its_json(scratch):
+    outcome = boxed(scratch, """
+        import json
+        print("working")
+        json.dump({"passed": 3, "of": 4}, open("result.json", "w"))
+    """)
+    assert outcome.returncode == 0 and outcome.result == {"passed": 3, "of": 4} and outcome.problem == ""
+    assert "working" in outcome.stdout and outcome.isolated == (os.geteuid() == 0)
+
+
+def test_printed_results_count_for_nothing(scratch):
+    outcome = boxed(scratch, """
+        print('{"passed": 4, "of": 4}')
+        print("=== BEGIN test_relu ===\\nOK\\n=== END test_relu ===")
+    """)
+    assert outcome.result is None and "wrote no result.json" in outcome.problem
+
+
+@pytest.mark.parametrize("exit_call", ["sys.exit(0)", "os._exit(0)"])
+def test_exiting_early_gives_no_result(scratch, exit_call):
+    outcome = boxed(scratch, f"import os, sys\n{exit_call}\nopen('result.json', 'w').write('{{}}')")
+    assert outcome.returncode == 0 and outcome.result is None
+
+
+def test_an_endless_loop_is_stopped_at_the_wall_clock(scratch):
+    limits = sandbox.Limits(wall_seconds=3, cpu_seconds=60, memory_bytes=2 * 2 ** 30, processes=64)
+    outcome = boxed(scratch, "while True: pass", limits)
+    assert outcome.timed_out and outcome.result is None and "wall-clock" in outcome.problem
+    assert outcome.seconds < 10
+
+
+def test_a_sleeping_child_that_escapes_the_session_is_killed_too(scratch):
+    """A grandchild in a session of its own (a daemon) must not outlive the task."""
+    marker = os.path.join(scratch, "alive")
+    outcome = boxed(scratch, f"""
+        import os, subprocess, sys
+        subprocess.Popen([sys.executable, "-c", "import os, time; os.setsid(); time.sleep(1); open({marker!r}, 'w')"],
+                         start_new_session=True)
+    """)
+    assert outcome.returncode == 0
+    time.sleep(2)   # the grandchild would have written by now
+    assert not os.path.exists(marker) or os.geteuid() != 0
+
+
+def test_a_huge_allocation_fails_inside_the_child(scratch):
+    outcome = boxed(scratch, """
+        import json
+        try:
+            block = bytearray(20 * 2 ** 30)
+            json.dump("allocated", open("result.json", "w"))
+        except MemoryError:
+            json.dump("refused", open("result.json", "w"))
+    """)
+    assert outcome.result == "refused"
+
+
+@needs_root
+def test_a_fork_bomb_stops_at_the_process_limit_and_leaves_nothing(scratch):
+    limits = sandbox.Limits(wall_seconds=3, cpu_seconds=30, memory_bytes=2 * 2 ** 30, processes=32)
+    outcome = boxed(scratch, """
+        import os
+        while True:
+            try:
+                os.fork()
+            except OSError:
+                pass
+    """, limits)
+    assert outcome.result is None
+    assert sandbox.user_processes(sandbox.sandbox_ids("nobody")[0]) == []
+
+
+@needs_root
+def test_no_network_not_even_the_graders_loopback(scratch):
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    server.settimeout(3)
+    port = server.getsockname()[1]
+    accepted = []
+    listener = threading.Thread(target=lambda: accepted.append(_accept(server)))
+    listener.start()
+    outcome = boxed(scratch, f"""
+        import json, socket
+        try:
+            socket.create_connection(("127.0.0.1", {port}), timeout=2).sendall(b"labels")
+            json.dump("connected", open("result.json", "w"))
+        except OSError as error:
+            json.dump(str(error), open("result.json", "w"))
+    """)
+    listener.join()
+    server.close()
+    assert outcome.result != "connected" and accepted == [None]
+
+
+def _accept(server):
+    try:
+        connection, _ = server.accept()
+        connection.close()
+        return "accepted"
+    except socket.timeout:
+        return None
+
+
+@needs_root
+def test_the_graders_files_are_out_of_reach(scratch):
+    """Labels readable by root only (by path) and a grader folder: neither readable nor writable."""
+    secrets = tempfile.mkdtemp(prefix="hw2-grader-")
+    try:
+        labels = os.path.join(secrets, "private_test_y.npy")
+        with open(labels, "w") as stream:
+            stream.write("SECRET-LABELS")
+        os.chmod(labels, 0o600)
+        os.chmod(secrets, 0o755)
+        outcome = boxed(scratch, f"""
+            import json, os
+            found = []
+            for attempt in (lambda: open({labels!r}).read(), lambda: open({labels!r}, "a").write("x"),
+                            lambda: os.remove({labels!r}), lambda: open(os.path.join({secrets!r}, "new"), "w")):
+                try:
+                    found.append(str(attempt()))
+                except OSError as error:
+                    found.append(type(error).__name__)
+            json.dump(found, open("result.json", "w"))
+        """)
+        assert outcome.result == ["PermissionError"] * 4
+        with open(labels) as stream:
+            assert stream.read() == "SECRET-LABELS"
+        assert sorted(os.listdir(secrets)) == ["private_test_y.npy"]
+        assert "SECRET-LABELS" not in outcome.stdout + outcome.stderr
+    finally:
+        shutil.rmtree(secrets)
+
+
+@needs_root
+def test_a_result_that_links_to_a_secret_is_refused_unread(scratch):
+    """The grader reads result.json as root: a link to the labels must not make it read them."""
+    secret = tempfile.NamedTemporaryFile("w", delete=False, prefix="hw2-secret-")
+    secret.write('"SECRET-LABELS"')
+    secret.close()
+    os.chmod(secret.name, 0o600)
+    try:
+        outcome = boxed(scratch, f"import os\nos.symlink({secret.name!r}, 'result.json')")
+        assert outcome.result is None and "not a plain file" in outcome.problem
+        assert "SECRET" not in json.dumps(outcome.result) + outcome.problem
+    finally:
+        os.remove(secret.name)
+
+
+def test_an_oversized_or_broken_result_is_refused(scratch):
+    limits = sandbox.Limits(wall_seconds=20, result_bytes=1000, memory_bytes=2 * 2 ** 30, processes=64)
+    big = boxed(scratch, "open('result.json', 'w').write('[' + '1,' * 5000 + '1]')", limits)
+    assert big.result is None and "larger than 1000 bytes" in big.problem
+    broken = boxed(scratch, "open('result.json', 'w').write('{not json')")
+    assert broken.result is None and "not JSON" in broken.problem
+
+
+def test_the_environment_carries_nothing_of_the_graders(scratch, monkeypatch):
+    monkeypatch.setenv("HW2_GRADER_SECRET", "hidden-seed-1234")
+    outcome = boxed(scratch, "import json, os\njson.dump(dict(os.environ), open('result.json', 'w'))")
+    assert "HW2_GRADER_SECRET" not in outcome.result and outcome.result["HOME"] == scratch
+
+
+def test_output_is_kept_bounded(scratch):
+    limits = sandbox.Limits(wall_seconds=20, output_bytes=1000, memory_bytes=2 * 2 ** 30, processes=64)
+    outcome = boxed(scratch, "print('x' * 10 ** 6)\nprint('the end')", limits)
+    assert len(outcome.stdout) < 1100 and outcome.stdout.rstrip().endswith("the end") and "cut" in outcome.stdout
+
+
+def test_a_file_larger_than_the_limit_cannot_be_written(scratch):
+    limits = sandbox.Limits(wall_seconds=20, file_bytes=10 ** 6, memory_bytes=2 * 2 ** 30, processes=64)
+    boxed(scratch, "open('big', 'wb').write(b'x' * 10 ** 7)", limits)
+    assert os.path.getsize(os.path.join(scratch, "big")) <= 10 ** 6
+
+
+@needs_root
+def test_the_scratch_folder_is_the_sandbox_users_alone(scratch):
+    info = os.stat(scratch)
+    assert info.st_uid == sandbox.sandbox_ids("nobody")[0] and info.st_mode & 0o777 == 0o700
+    outcome = boxed(scratch, "import json, os\njson.dump([os.getuid(), os.getgroups()], open('result.json', 'w'))")
+    assert outcome.result == [sandbox.sandbox_ids("nobody")[0], []]
+    probe = subprocess.run(["setpriv", "--reuid=65533", "--regid=65533", "--clear-groups", "ls", scratch],
+                           capture_output=True, text=True)
+    assert probe.returncode != 0   # another unprivileged user cannot look in
