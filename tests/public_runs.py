@@ -7,8 +7,10 @@ for the results it checks. conftest.py starts them only when those tests are sel
 """
 import concurrent.futures
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 
 import hw2_submission
@@ -23,6 +25,9 @@ PARALLEL = 2
 # them (TensorFlow's pools spin while they wait). Both runs of a script use the same setting.
 ONE_CORE = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1", "OMP_NUM_THREADS": "1"}
 
+# Their run records go here, not to the project's runs/: the student's own (from `make`) stay as they are.
+RUNS_DIR = tempfile.mkdtemp(prefix="hw2-test-runs-")
+
 _pool = None
 _futures = {}
 _processes = []
@@ -32,8 +37,8 @@ _lock = threading.Lock()
 def run_script(log):
     """(exit code, stdout, stderr) of the log's public test script run as a student runs it."""
     process = subprocess.Popen([sys.executable, hw2_submission.LOGS[log]], cwd=hw2_utils.ROOT,
-                               env={**os.environ, **ONE_CORE, "PYTHONPATH": hw2_utils.ROOT}, text=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                               env={**os.environ, **ONE_CORE, "PYTHONPATH": hw2_utils.ROOT, "HW2_RUNS_DIR": RUNS_DIR},
+                               text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     with _lock:
         _processes.append(process)
     try:
@@ -65,3 +70,4 @@ def stop():
         with _lock:
             for process in _processes:
                 process.kill()
+    shutil.rmtree(RUNS_DIR, ignore_errors=True)
