@@ -79,24 +79,24 @@ def remove_stale_parts(path):
             shutil.rmtree(stale) if os.path.isdir(stale) and not os.path.islink(stale) else os.remove(stale)
 
 
-def atomic_write(path, write, accept=None):
+def atomic_write(path, write, choose=None):
     """Call write(tmp_path), then rename tmp_path to path; no partial file on failure.
 
     The shared way every hw2 file a user keeps is written (logs, CSVs, zips, PNGs).
-    accept(tmp_path), if given, decides after writing: when it returns False the
-    file is discarded and whatever is at `path` stays as it was.
+    choose(tmp_path), if given, decides after writing where the whole file goes:
+    `path`, another path, or None to discard it (whatever is at `path` stays).
     The temporary name is `path.part<pid>`; leftovers of killed writers are removed first.
-    Returns True when path was written.
+    Returns the path written, or None.
     """
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     remove_stale_parts(path)
     tmp_path = f"{path}.part{os.getpid()}"
     try:
         write(tmp_path)
-        accepted = accept is None or accept(tmp_path)
-        if accepted:
-            os.replace(tmp_path, path)
-        return accepted
+        destination = path if choose is None else choose(tmp_path)
+        if destination is not None:
+            os.replace(tmp_path, destination)
+        return destination
     finally:
         if os.path.exists(tmp_path):
             os.remove(tmp_path)

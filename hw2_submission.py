@@ -162,10 +162,11 @@ def script_tests(script_source):
 # --------------------------------------------------------------------------- reading a zip safely
 
 def read_zip(zip_path, max_member=MAX_MEMBER_BYTES, max_total=MAX_TOTAL_BYTES, max_members=MAX_MEMBERS):
-    """Read the members of an uploaded zip with every size bounded; returns (files, problems).
+    """Read the members of an uploaded zip with every size bounded; returns (files, refused, problems).
 
     files: name -> bytes of each member that is a plain file at the top level
-    and read whole with a good CRC. problems: a message per member refused:
+    and read whole with a good CRC; refused: the names of the members that are
+    not (each has its message in problems). problems: a message per member refused:
     folders or paths (traversal, absolute), links, duplicate names, encrypted
     or corrupt members, unknown compression, a member over `max_member` bytes
     or the zip over `max_total` bytes (counted while decompressing), too many
@@ -174,32 +175,38 @@ def read_zip(zip_path, max_member=MAX_MEMBER_BYTES, max_total=MAX_TOTAL_BYTES, m
     try:
         archive = zipfile.ZipFile(zip_path)
     except (OSError, zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as error:
-        return {}, [f"{os.path.basename(str(zip_path))}: not a readable zip ({error})"]
-    files, problems, total = {}, [], 0
+        return {}, set(), [f"{os.path.basename(str(zip_path))}: not a readable zip ({error})"]
+    files, refused, problems, total = {}, set(), [], 0
+
+    def refuse(name, reason):
+        refused.add(name)
+        problems.append(f"{name}: {reason}")
+
     with archive:
         members = archive.infolist()
         if len(members) > max_members:
-            return {}, [f"the zip has {len(members)} entries, more than {max_members}; "
-                        "zip only the submission files"]
+            return {}, set(), [f"the zip has {len(members)} entries, more than {max_members}; "
+                               "zip only the submission files"]
         counts = collections.Counter(info.filename for info in members)
-        problems += [f"{name}: appears {count} times in the zip; keep one" for name, count in counts.items()
-                     if count > 1]
+        for name, count in counts.items():
+            if count > 1:
+                refuse(name, f"appears {count} times in the zip; keep one")
         for info in members:
             name = info.filename
-            if counts[name] > 1:
+            if name in refused:
                 continue
             if "/" in name or "\\" in name or name in ("", ".", "..") or name.startswith("/"):
-                problems.append(f"{name}: folders are not allowed, files must be at the top level of the zip")
+                refuse(name, "folders are not allowed, files must be at the top level of the zip")
                 continue
             if stat.S_ISLNK(info.external_attr >> 16):
-                problems.append(f"{name}: a symbolic link; zip the file itself")
+                refuse(name, "a symbolic link; zip the file itself")
                 continue
             if info.flag_bits & 0x1:
-                problems.append(f"{name}: encrypted; zip it without a password")
+                refuse(name, "encrypted; zip it without a password")
                 continue
             if info.compress_type not in SUPPORTED_COMPRESSION:
-                problems.append(f"{name}: compressed with method {info.compress_type}, which zip readers "
-                                "do not all know; use the default (deflate)")
+                refuse(name, f"compressed with method {info.compress_type}, which zip readers "
+                             "do not all know; use the default (deflate)")
                 continue
             limit = min(max_member, max_total - total)
             try:
@@ -207,17 +214,17 @@ def read_zip(zip_path, max_member=MAX_MEMBER_BYTES, max_total=MAX_TOTAL_BYTES, m
                     data = stream.read(limit + 1)   # reads to the end (and checks the CRC) when small enough
             except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError,
                     ValueError) as error:
-                problems.append(f"{name}: corrupt in the zip ({error}); build the zip again")
+                refuse(name, f"corrupt in the zip ({error}); build the zip again")
                 continue
             if len(data) > limit:
                 too_big = (f"larger than {max_member // 2 ** 20} MiB" if limit == max_member else
                            f"makes the zip's content larger than {max_total // 2 ** 20} MiB")
-                problems.append(f"{name}: {too_big}; a submission file is never that large")
+                refuse(name, f"{too_big}; a submission file is never that large")
                 total = max_total
                 continue
             total += len(data)
             files[name] = data
-    return files, problems
+    return files, refused, problems
 
 
 # --------------------------------------------------------------------------- checks
@@ -303,8 +310,7 @@ def check(zip_path, tests_dir=None):
     tests_dir: where the public test scripts are (the expected tests of each log; default ROOT/tests).
     """
     tests_dir = tests_dir or os.path.join(ROOT, "tests")
-    files, problems = read_zip(zip_path)
-    refused = {problem.split(":", 1)[0] for problem in problems}
+    files, refused, problems = read_zip(zip_path)
     problems += [f"{name}: missing" for name in submission_files() if name not in files and name not in refused]
     if "submission.csv" in files:
         problems += check_csv(files["submission.csv"])
@@ -334,11 +340,11 @@ def build(out_path):
             for name in names:
                 archive.write(os.path.join(ROOT, name), arcname=name)
 
-    def passes_check(tmp_path):
+    def passing_zip_only(tmp_path):
         problems.extend(check(tmp_path))
-        return not problems
+        return None if problems else out_path
 
-    atomic_write(out_path, write, accept=passes_check)
+    atomic_write(out_path, write, choose=passing_zip_only)
     return problems
 
 
@@ -374,12 +380,12 @@ def update_logs(log_names, python=sys.executable):
             with open(tmp_path, "w") as out:
                 status["code"] = subprocess.run([python, os.path.join(ROOT, LOGS[log_name])], stdout=out,
                                                 cwd=ROOT).returncode
-        log_path = os.path.join(ROOT, log_name)
-        if atomic_write(log_path, run, accept=lambda _: status["code"] == 0):
-            if os.path.exists(log_path + ".failed"):
-                os.remove(log_path + ".failed")
+        log_path, failed_path = os.path.join(ROOT, log_name), os.path.join(ROOT, log_name + ".failed")
+        # One run: its output becomes the log if every test passed, else LOG.failed (the log stays).
+        if atomic_write(log_path, run, choose=lambda _: log_path if status["code"] == 0 else failed_path) == log_path:
+            if os.path.exists(failed_path):
+                os.remove(failed_path)
         else:
-            atomic_write(log_path + ".failed", run)
             failed.append(log_name)
             print(f"{log_name}: tests failed (exit {status['code']}); see {log_name}.failed", file=sys.stderr)
     return failed
