@@ -8,7 +8,6 @@ from hw2_utils import ANDREW_USERNAME, SEED
 import argparse
 import sys
 
-import numpy as np
 import tensorflow as tf
 
 import hw2_train
@@ -109,8 +108,8 @@ def train(train_set, epochs=1, batch_size=64, evaluate_on=None):
         def evaluate():
             return hw2_train.session_accuracy(session, probit, X, evaluate_on.X, evaluate_on.Y,
                                               preprocess=preprocess)
-    seed = int(np.random.randint(2 ** 31 - 1))   # numpy's generator was seeded by exercise()
-    batches = hw2_train.ShuffledBatches(train_set.X, hw2_train.one_hot(train_set.Y), batch_size, seed, preprocess)
+    batches = hw2_train.ShuffledBatches(train_set.X, hw2_train.one_hot(train_set.Y), batch_size,
+                                        preprocess=preprocess)   # order seeded from exercise()
     history = hw2_train.train_recorded(session, train_step, X, Y, batches, optimizer=optimizer, name=RUN_NAME,
                                        epochs=epochs, loss=mean_loss, correct=correct,
                                        train_feed={is_training: True}, evaluate=evaluate)

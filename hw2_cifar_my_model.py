@@ -345,13 +345,17 @@ def restore_checkpoint(parts, run):
     checkpoint is damaged.
     """
     folders = checkpoint_folders(run)
+
+    def skip(folder, error):
+        print(f"warning: {folder} is damaged ({type(error).__name__}: {str(error).splitlines()[0]}); "
+              "trying the checkpoint before it", file=sys.stderr)
+
     for epochs_done, folder in folders:
         prefix = os.path.join(folder, "model")
         try:
             problems = checkpoint_shape_problems(parts, prefix)
         except (tf.errors.OpError, ValueError) as error:
-            print(f"warning: {folder} is damaged ({type(error).__name__}: {str(error).splitlines()[0]}); "
-                  "trying the checkpoint before it", file=sys.stderr)
+            skip(folder, error)
             continue
         if problems:
             raise RunError(f"{folder} was written by another model or preset ({'; '.join(problems[:3])}); "
@@ -364,8 +368,7 @@ def restore_checkpoint(parts, run):
                     and all(isinstance(r, dict) and r.get("epoch") == i + 1 for i, r in enumerate(history))):
                 raise ValueError(f"history.json does not list epochs 1-{epochs_done}")
         except (tf.errors.OpError, ValueError, OSError) as error:
-            print(f"warning: {folder} is damaged ({type(error).__name__}: {str(error).splitlines()[0]}); "
-                  "trying the checkpoint before it", file=sys.stderr)
+            skip(folder, error)
             continue
         return epochs_done, history
     if folders:
@@ -462,9 +465,9 @@ def saved_record(run):
         return None
 
 
-def check_resumable(run, config):
-    """Raise RunError unless the run in `run` can continue with `config`; warn when only the code changed."""
-    record = saved_record(run)
+def check_resumable(run, config, record):
+    """Raise RunError unless the run in `run` (its run record, or None) can continue with `config`;
+    warn when only the code changed."""
     if record is None:
         print(f"warning: {run}/run.json is missing or unreadable; the checkpoint's shapes are checked "
               "when it is restored", file=sys.stderr)
@@ -499,15 +502,15 @@ def plan(args, train_set):
     """What this invocation does with the folder args.run: (config, action), action one of
     'fresh', 'resume' or 'current' (a finished run of this config already wrote args.out as it is)."""
     config = run_config(args, train_set)
-    record = saved_record(args.run)
-    compatible = latest_checkpoint(args.run) is not None and record is not None and record["config"] == config
+    record, has_checkpoint = saved_record(args.run), latest_checkpoint(args.run) is not None
+    compatible = has_checkpoint and record is not None and record["config"] == config
     if args.resume == "auto" and compatible and record["final"].get("csv_sha256") == file_sha256(args.out) \
             and record["final"].get("csv") == os.path.abspath(args.out):
         return config, "current"
     if args.resume == "always" or args.resume == "auto" and compatible:
-        check_resumable(args.run, config)
+        check_resumable(args.run, config, record)
         return config, "resume"
-    if latest_checkpoint(args.run):   # only with --resume auto: an incompatible run, kept aside
+    if has_checkpoint:   # only with --resume auto: an incompatible run, kept aside
         print(f"{args.run} held a run of other settings or code: moved to {set_aside(args.run)}; starting afresh")
     return config, "fresh"
 

@@ -119,13 +119,16 @@ class ShuffledBatches:
     """Batch source: epoch e visits X, Y in the order RandomState(seed + e).permutation(N).
 
     X: (N, ...) inputs, each batch passed through preprocess (default: as is);
-    Y: (N, ...) targets. A resumed run (start_epoch > 0) sees the same batches.
-    Calling it with an epoch gives that epoch's (x_batch, y_batch) pairs.
+    Y: (N, ...) targets; seed: None draws one from numpy's global generator
+    (seeded by `exercise`). A resumed run (start_epoch > 0) sees the same
+    batches. Calling it with an epoch gives that epoch's (x_batch, y_batch) pairs.
     """
 
-    def __init__(self, X, Y, batch_size, seed, preprocess=None):
+    def __init__(self, X, Y, batch_size, seed=None, preprocess=None):
         if len(X) != len(Y):
             raise ValueError(f"X has {len(X)} examples but Y has {len(Y)}")
+        if seed is None:
+            seed = int(np.random.randint(2 ** 31 - 1))
         self.X, self.Y, self.batch_size, self.seed = X, Y, batch_size, seed
         self.preprocess = preprocess or (lambda batch: batch)
         self.num_examples, self.steps = len(X), steps_per_epoch(len(X), batch_size)
@@ -250,8 +253,8 @@ def train_keras_classifier(model, X, Y, *, optimizer, epochs, batch_size, valida
     Domains(X, Y) evaluated after each epoch. Batch-norm moving averages run
     with every step; `global_step` (a variable), if given, counts the steps
     for learning-rate schedules; `preprocess` maps each training batch of X
-    (augmentation). The batches follow a seed drawn from numpy's global
-    generator (seeded by `exercise`). Sets `model.history_` to the records and
+    (augmentation). The batch order's seed comes from numpy's global generator
+    (seeded by `exercise`). Sets `model.history_` to the records and
     returns the model.
     """
     name = name or model.name
@@ -269,8 +272,7 @@ def train_keras_classifier(model, X, Y, *, optimizer, epochs, batch_size, valida
     if validation is not None:
         def evaluate():
             return session_accuracy(session, probabilities, model.input, validation.X, validation.Y)
-    seed = int(np.random.randint(2 ** 31 - 1))
-    batches = ShuffledBatches(X, np.asarray(Y, np.int64), batch_size, seed, preprocess)
+    batches = ShuffledBatches(X, np.asarray(Y, np.int64), batch_size, preprocess=preprocess)
     model.history_ = train_recorded(session, train_op, model.input, labels, batches, optimizer=optimizer, name=name,
                                     epochs=epochs, loss=loss, correct=correct, train_feed={learning_phase: True},
                                     evaluate=evaluate)
