@@ -7,7 +7,9 @@
 # fingerprint (hw2_submission.py logs) and the own model's run record (--resume auto). So
 # these targets always ask, and an unchanged file is never made again, whatever its time stamp.
 
-PYTHON3 ?= python3
+# The autograder runs student code as an unprivileged user, who must be able to run the venv's
+# interpreter: prefer a system one (pyenv's lives in a home folder only its owner may enter).
+PYTHON3 ?= $(firstword $(wildcard /usr/bin/python3.1[1-9] /usr/local/bin/python3.1[1-9]) python3)
 VENV    := .venv
 PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
@@ -20,7 +22,7 @@ RUN     := runs/my_model
 ZIP     ?= submission/submission.zip
 
 .PHONY: all help venv data logs test bench bench-cifar train-cifar-spec train submission check-submission \
-        report clean clean-logs FORCE
+        report autograder grade clean clean-logs FORCE
 .DEFAULT_GOAL := all
 
 all: submission ## the main job: data, the three logs, the own model (submission.csv), the zip and its check
@@ -77,11 +79,20 @@ check-submission: $(STAMP) ## check any zip: make check-submission ZIP=path
 report: logs submission.csv ## report/hw2_report.md: summaries, accuracies, curves, formulas
 	$(PY) hw2_report.py --run $(RUN) --out report/hw2_report.md
 
+# Course staff: the Gradescope autograder (README, "Course staff").
+autograder: $(STAMP) | data ## autograder/autograder.zip for Gradescope: make autograder LABELS=path/private_test_y.npy
+	@if [ -z "$(LABELS)" ]; then echo "make autograder: give LABELS=path/to/private_test_y.npy" \
+	  "(python hw2_data.py private-labels ARCHIVE OUT)" >&2; exit 2; fi
+	$(PY) autograder/package.py --labels "$(LABELS)" --out autograder/autograder.zip
+
+grade: $(STAMP) | data ## grade a zip as Gradescope would: make grade [ZIP=path] [LABELS=path] -> grade/results.json
+	$(PY) autograder/grade.py "$(ZIP)" $(if $(LABELS),--labels "$(LABELS)") --results grade/results.json
+
 clean-logs: ## remove the evaluation logs (and failed runs' output)
 	rm -f evaluation_*.txt evaluation_*.txt.failed
 
 clean: clean-logs ## remove everything built here except data/ and .venv: logs, runs/, submission, report
-	rm -rf runs report submission.csv $(ZIP) .pytest_cache
+	rm -rf runs report submission.csv $(ZIP) .pytest_cache grade autograder/autograder.zip
 	find . -name __pycache__ -type d -prune -not -path './.venv/*' -exec rm -rf {} +
 
 FORCE:

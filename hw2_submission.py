@@ -246,9 +246,15 @@ def check_csv(data):
     return []
 
 
-def check_log_tests(log_name, lines, expected_tests):
-    """Problems of a log's body: every expected test, in order, as BEGIN ... OK|FAIL ... END, nothing cut."""
-    regenerate = f"regenerate it with `make {log_name}`"
+def log_outcomes(lines, expected_tests):
+    """(outcomes, problem) of a log's body (its lines after the fingerprint).
+
+    outcomes: each expected test -> (outcome, printed): outcome "OK", "FAIL" or
+    None (none between its BEGIN and END), printed the lines the test printed
+    before it; problem: why the log as a whole cannot count (cut, out of order,
+    tests its script does not define), else "" (then every expected test has
+    its block, in order).
+    """
     markers = [(i, m["kind"], m["test"]) for i, m in ((i, MARKER.match(line)) for i, line in enumerate(lines)) if m]
     expected = [(kind, test) for test in expected_tests for kind in ("BEGIN", "END")]
     found = [(kind, test) for _, kind, test in markers]
@@ -257,39 +263,42 @@ def check_log_tests(log_name, lines, expected_tests):
             got = found[position] if position < len(found) else None
             if got != want:
                 where = f"found {got[0]} {got[1]}" if got else "the log ends"
-                return [f"{log_name}: incomplete or out of order: expected {want[0]} {want[1]}, {where}; "
-                        f"{regenerate}"]
-        return [f"{log_name}: has tests its script does not define ({found[len(expected)][1]}); {regenerate}"]
-    problems = []
+                return {}, f"incomplete or out of order: expected {want[0]} {want[1]}, {where}"
+        return {}, f"has tests its script does not define ({found[len(expected)][1]})"
+    outcomes = {}
     for (begin, _, test), (end, _, _) in zip(markers[0::2], markers[1::2]):
         block = lines[begin + 1:end]
-        if block[-1:] == ["OK"]:
-            continue
-        if "FAIL" in block:
-            problems.append(f"{log_name}: test {test} failed (line {begin + 2 + block.index('FAIL')})")
-        else:
-            problems.append(f"{log_name}: test {test} has no outcome (OK or FAIL); {regenerate}")
-    return problems
+        outcome = "OK" if block[-1:] == ["OK"] else "FAIL" if "FAIL" in block else None
+        printed = block[:-1] if outcome == "OK" else block[:block.index("FAIL")] if outcome else block
+        outcomes[test] = (outcome, "\n".join(printed))
+    return outcomes, ""
 
 
-def check_log(log_name, text, read, expected_tests):
-    """Problems of one evaluation log: not complete, a FAIL, a missing or stale fingerprint.
+def check_log_tests(log_name, lines, expected_tests):
+    """Problems of a log's body: every expected test, in order, as BEGIN ... OK|FAIL ... END, nothing cut."""
+    regenerate = f"regenerate it with `make {log_name}`"
+    outcomes, problem = log_outcomes(lines, expected_tests)
+    if problem:
+        return [f"{log_name}: {problem}; {regenerate}"]
+    return [f"{log_name}: test {test} failed" if outcome == "FAIL" else
+            f"{log_name}: test {test} has no outcome (OK or FAIL); {regenerate}"
+            for test, (outcome, _) in outcomes.items() if outcome != "OK"]
 
-    read(name) -> bytes of a file of the submission, or None; expected_tests:
-    the test names of the log's script, in order (`script_tests`).
-    """
-    lines = text.splitlines()
+
+def log_header_problems(log_name, lines, read):
+    """Problems of a log's fingerprint line (lines[0]): missing, stale (other sources than the
+    submission's files, read(name) -> bytes or None), or another username or seed than hw2_utils.py's."""
     match = FINGERPRINT.match(lines[0]) if lines else None
     if not match:
         return [f"{log_name}: no fingerprint header; regenerate it with `make {log_name}`"]
-    problems = check_log_tests(log_name, lines[1:], expected_tests)
     sources, expected_sources = match["sources"].split(","), log_sources(log_name, read)
     if sources != expected_sources:
-        return problems + [f"{log_name}: fingerprints {', '.join(sources)}, but its script imports "
-                           f"{', '.join(expected_sources)}; regenerate it with `make {log_name}`"]
+        return [f"{log_name}: fingerprints {', '.join(sources)}, but its script imports "
+                f"{', '.join(expected_sources)}; regenerate it with `make {log_name}`"]
     missing = [name for name in sources if read(name) is None]
     if missing:
-        return problems + [f"{log_name}: exercised {', '.join(missing)}, which the zip lacks"]
+        return [f"{log_name}: exercised {', '.join(missing)}, which the zip lacks"]
+    problems = []
     expected = fingerprint({name: read(name) for name in sources}, match["user"], match["seed"])
     if expected != match["digest"]:
         problems.append(f"{log_name}: stale, written by other code than the zip holds "
@@ -302,6 +311,19 @@ def check_log(log_name, text, read, expected_tests):
         problems.append(f"{log_name}: written as user={match['user']} seed={match['seed']}, but "
                         f"hw2_utils.py says {user} / {seed}")
     return problems
+
+
+def check_log(log_name, text, read, expected_tests):
+    """Problems of one evaluation log: not complete, a FAIL, a missing or stale fingerprint.
+
+    read(name) -> bytes of a file of the submission, or None; expected_tests:
+    the test names of the log's script, in order (`script_tests`).
+    """
+    lines = text.splitlines()
+    header = log_header_problems(log_name, lines, read)
+    if not (lines and FINGERPRINT.match(lines[0])):
+        return header   # without its header, the rest of the file is not a log
+    return check_log_tests(log_name, lines[1:], expected_tests) + header
 
 
 def check(zip_path, tests_dir=None):

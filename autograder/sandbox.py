@@ -12,19 +12,25 @@ The grading process never imports student code; every student task runs through
   child), processes (a fork bomb stops at the limit; counted per user, so the
   sandbox user runs nothing else), the largest file it may write, no core dumps;
 - when the grader is root: the unprivileged sandbox user (default `nobody`), no
-  supplementary groups, and a network namespace of its own with no interfaces
-  up (Linux `unshare(CLONE_NEWNET)`), so it can reach no address at all, the
-  loopback of the grader's machine included;
+  supplementary groups, and, where the kernel lets us create namespaces (it does
+  for root on a normal Linux host; a container without CAP_SYS_ADMIN does not,
+  see `namespaces_available`), a network namespace of its own with no
+  interfaces up (`unshare(CLONE_NEWNET)`: it can reach no address at all, the
+  machine's loopback included) and a mount namespace in which the folders every
+  user may write (/tmp, /var/tmp, /dev/shm, /run/lock) are fresh, small, private
+  tmpfs that vanish with the task: it can write its scratch folder and nothing
+  that outlives it;
 - a minimal environment (no inherited variables that could carry secrets), the
   scratch folder as its working and home folder, umask 077.
 What it prints is kept (bounded, for the staff's eyes) but never parsed: the one
 answer is SCRATCH/result.json, read without following links, refused when it is
 not a regular file or is larger than `Limits.result_bytes`, and parsed as JSON.
-Without root there is no user switch and no network isolation (`isolated` says
-so); the limits still apply.
+Without root there is no user switch and no namespaces (`isolated` says so);
+the limits still apply.
 """
 import ctypes
 import dataclasses
+import functools
 import json
 import os
 import pwd
@@ -35,8 +41,13 @@ import subprocess
 import tempfile
 import time
 
-CLONE_NEWNET = 0x40000000
-_unshare = ctypes.CDLL(None, use_errno=True).unshare   # resolved here: the child only calls it
+CLONE_NEWNS, CLONE_NEWNET = 0x00020000, 0x40000000
+MS_NOSUID, MS_NODEV, MS_BIND, MS_REC, MS_PRIVATE = 0x2, 0x4, 0x1000, 0x4000, 0x40000
+WRITABLE_BY_ALL = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")   # each replaced by a private tmpfs
+PRIVATE_TMPFS_OPTIONS = b"size=64m,mode=1777"
+_libc = ctypes.CDLL(None, use_errno=True)
+_unshare, _mount = _libc.unshare, _libc.mount   # resolved here: the child only calls them
+_mount.argtypes = (ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,16 +96,47 @@ def make_scratch(parent=None, user="nobody"):
     return scratch
 
 
-def _child_setup(limits, ids):
-    """Runs in the child between fork and exec: session, limits, then (as root) no network and the user."""
+def _isolate(scratch):
+    """In the child, as root: new network and mount namespaces, private tmpfs over the folders every
+    user may write, the scratch folder (our working folder, possibly inside one of them) bound back
+    in place. True when all of it took."""
+    if _unshare(CLONE_NEWNET | CLONE_NEWNS) != 0 or _mount(None, b"/", None, MS_REC | MS_PRIVATE, None) != 0:
+        return False
+    for folder in WRITABLE_BY_ALL:
+        if os.path.isdir(folder) and not os.path.islink(folder):
+            if _mount(b"tmpfs", folder.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, PRIVATE_TMPFS_OPTIONS) != 0:
+                return False
+    if not os.path.isdir(scratch):   # hidden under a new tmpfs: "." is still the original folder
+        os.makedirs(scratch)
+        if _mount(b".", scratch.encode(), None, MS_BIND, None) != 0:
+            return False
+        os.chdir(scratch)
+    return True
+
+
+@functools.lru_cache(maxsize=None)
+def namespaces_available():
+    """True when this process may create network and mount namespaces (root on a normal Linux host;
+    not in a container without CAP_SYS_ADMIN). Tried in a throwaway child."""
+    if not is_root():
+        return False
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0 if _unshare(CLONE_NEWNET | CLONE_NEWNS) == 0 else 1)
+    return os.waitpid(pid, 0)[1] == 0
+
+
+def _child_setup(limits, ids, scratch, isolate):
+    """Runs in the child between fork and exec (after it entered `scratch`): session, limits, then,
+    as root, the namespaces (when `isolate`) and the user."""
     def setup():
         os.setsid()
         for limit, value in ((resource.RLIMIT_CPU, limits.cpu_seconds), (resource.RLIMIT_AS, limits.memory_bytes),
                              (resource.RLIMIT_FSIZE, limits.file_bytes), (resource.RLIMIT_CORE, 0)):
             resource.setrlimit(limit, (value, value))
         if ids is not None:
-            if _unshare(CLONE_NEWNET) != 0:
-                os._exit(125)   # never run without the isolation we promised
+            if isolate and not _isolate(scratch):
+                os._exit(125)   # never run with less isolation than was asked for
             os.setgroups([])
             os.setgid(ids[1])
             resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
@@ -169,14 +211,17 @@ def read_result(scratch, name, limit):
         return None, f"{name} is not JSON ({error})"
 
 
-def run_boxed(argv, scratch, *, limits=Limits(), env=None, user="nobody", result_name="result.json"):
+def run_boxed(argv, scratch, *, limits=Limits(), env=None, user="nobody", result_name="result.json", isolate=None):
     """Run argv in the box with `scratch` (from `make_scratch`) as its folder; returns an Outcome.
 
     env: the child's whole environment besides PATH, HOME (= scratch) and LANG;
-    pass what it needs (PYTHONPATH, ...) and nothing secret. Never raises for
-    anything the child does.
+    pass what it needs (PYTHONPATH, ...) and nothing secret. isolate: use network
+    and mount namespaces (root only; default: when `namespaces_available()`).
+    Outcome.isolated says whether they were used. Never raises for anything the child does.
     """
     ids = sandbox_ids(user) if is_root() else None
+    isolate = ids is not None and (namespaces_available() if isolate is None else isolate)
+    scratch = os.path.abspath(scratch)
     environment = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": scratch, "LANG": "C.UTF-8", **(env or {})}
     with tempfile.TemporaryDirectory(prefix="hw2-box-output-") as outputs:
         out_path, err_path = os.path.join(outputs, "stdout"), os.path.join(outputs, "stderr")
@@ -184,9 +229,10 @@ def run_boxed(argv, scratch, *, limits=Limits(), env=None, user="nobody", result
         with open(out_path, "wb") as out, open(err_path, "wb") as err:
             try:
                 process = subprocess.Popen(argv, cwd=scratch, env=environment, stdin=subprocess.DEVNULL, stdout=out,
-                                           stderr=err, preexec_fn=_child_setup(limits, ids), close_fds=True)
+                                           stderr=err, preexec_fn=_child_setup(limits, ids, scratch, isolate),
+                                           close_fds=True)
             except (OSError, subprocess.SubprocessError) as error:   # e.g. the user may not run argv[0]
-                return Outcome(-1, False, 0.0, "", "", None, f"could not start {argv[0]}: {error}", ids is not None)
+                return Outcome(-1, False, 0.0, "", "", None, f"could not start {argv[0]}: {error}", isolate)
             try:
                 process.wait(timeout=limits.wall_seconds)
                 timed_out = False
@@ -202,8 +248,8 @@ def run_boxed(argv, scratch, *, limits=Limits(), env=None, user="nobody", result
                     kill_user_processes(ids[0])
         seconds = time.monotonic() - start
         stdout, stderr = _tail(out_path, limits.output_bytes), _tail(err_path, limits.output_bytes)
-    if process.returncode == 125 and ids is not None and not stdout and not stderr:
-        return Outcome(125, False, seconds, "", "", None, "the box could not isolate the network; nothing ran", True)
+    if process.returncode == 125 and isolate and not stdout and not stderr:
+        return Outcome(125, False, seconds, "", "", None, "the box could not create its namespaces; nothing ran", True)
     result, problem = (None, f"stopped at the {limits.wall_seconds:.0f} s wall-clock limit") if timed_out else \
         read_result(scratch, result_name, limits.result_bytes)
-    return Outcome(process.returncode, timed_out, seconds, stdout, stderr, result, problem, ids is not None)
+    return Outcome(process.returncode, timed_out, seconds, stdout, stderr, result, problem, isolate)

@@ -1,0 +1,784 @@
+"""Grade one hw2 submission as Gradescope's autograder does, and write results.json.
+
+    python autograder/grade.py ZIP --labels LABELS --results OUT.json    (one zip, locally: `make grade`)
+    python autograder/grade.py                                           (Gradescope: grades $AUTOGRADER_ROOT)
+
+Every path derives from one root, $AUTOGRADER_ROOT (default /autograder): ROOT/submission holds
+the upload (the zip itself or its files), ROOT/source the unpacked autograder (this reference, the
+private labels, the hidden-case seed), ROOT/results/results.json the answer. Given a ZIP, the grader
+builds a temporary root the same way and grades it through the same code.
+
+What earns points (README, "How a submission is graded"):
+- each exercise's checks run the student's code in the box (autograder/sandbox.py, as an
+  unprivileged user, no network, limits) and are judged here: Part II against the reference on
+  hidden inputs, Part I and 7.1/7.2 against the reference's structure and numbers the grader
+  computes itself; partial credit in proportion to the checks passed;
+- an exercise's points also need every public test covering it to be OK both in the submitted log
+  and in a re-run of that log's script on the submitted code (a missing, cut or stale log costs the
+  exercises it covers and nothing else);
+- 7.3: submission.csv against the private labels, in tiers.
+The grading process never imports student code; results.json is always written, also when the
+grader itself fails.
+"""
+import argparse
+import ast
+import csv
+import dataclasses
+import io
+import json
+import os
+import shutil
+import stat
+import sys
+import tempfile
+import time
+import traceback
+
+import numpy as np
+
+PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))   # the reference solution
+if PROJECT not in sys.path:
+    sys.path.insert(0, PROJECT)
+
+import hw2_submission as submission  # noqa: E402  (the reference's, trusted; no TensorFlow)
+from autograder import box_task, hidden, sandbox  # noqa: E402
+from hw2_data import PRIVATE_TEST_SIZE, atomic_write_text  # noqa: E402
+
+DEFAULT_ROOT = "/autograder"
+CONTACT = "The autograder itself failed on this submission; please contact the course staff (this is not your fault)."
+
+
+@dataclasses.dataclass(frozen=True)
+class Exercise:
+    """An auto-graded exercise: its handout number, title, points, log and the public tests covering it."""
+    number: str
+    title: str
+    points: float
+    log: str
+    public_tests: tuple
+
+
+EXERCISES = (
+    Exercise("5.1", "MNIST model 1", 3, "evaluation_mnist.txt", ("test_model1_structure", "test_model1_accuracy")),
+    Exercise("5.2", "MNIST model 2 (your own)", 5, "evaluation_mnist.txt",
+             ("test_model2_accuracy", "test_model2_better_than_model1")),
+    Exercise("6.1", "convolution", 5, "evaluation_numpy.txt",
+             ("test_convolution_small", "test_convolution_random", "test_convolution_float32",
+              "test_grayscale_filter")),
+    Exercise("6.2", "relu", 2, "evaluation_numpy.txt", ("test_relu",)),
+    Exercise("6.3", "max-pool", 3, "evaluation_numpy.txt", ("test_max_pool",)),
+    Exercise("6.4", "dropout", 2, "evaluation_numpy.txt", ("test_dropout_train", "test_dropout_test")),
+    Exercise("7.1", "CIFAR-10 model", 2, "evaluation_cifar.txt",
+             ("test_structure", "test_probit_is_softmax_of_logit", "test_is_training_bool_and_tensor",
+              "test_batchnorm_moving_statistics_update_in_training_only", "test_one_epoch_public_test_accuracy")),
+    Exercise("7.2", "loss and optimizer", 2, "evaluation_cifar.txt",
+             ("test_batchnorm_moving_statistics_update_in_training_only", "test_loss_and_optimizer",
+              "test_loss_falls_on_val_set", "test_one_epoch_public_test_accuracy")),
+)
+OWN_MODEL_TIERS = ((0.83, 10), (0.80, 8), (0.75, 5), (0.70, 3))   # (private-test accuracy at least, points)
+MANUAL = (("5.3", "written answers", 7), ("7.3", "own model: report", 2), ("7.3", "own model: implementation", 4))
+MAX_SCORE = sum(exercise.points for exercise in EXERCISES) + OWN_MODEL_TIERS[0][1]
+
+# Smoke training of the MNIST models: train on this many images, then predict this many held-out
+# ones; a model that learned anything clears the bar easily (chance is 0.1).
+MNIST_TRAIN_IMAGES, MNIST_EVAL_IMAGES, SMOKE_MIN_ACCURACY = 3000, 1000, 0.6
+CIFAR_PROBE_IMAGES, CIFAR_TRAIN_STEPS, CIFAR_BATCH = 8, 30, 64
+LOSS_MUST_FALL_TO = 0.9   # mean loss of the last 5 steps over the first 5, at most (the public test's rule)
+
+# Each box task's limits. Wall-clock times leave room for a CPU slower than a 2-core laptop.
+GiB = 2 ** 30
+TASK_LIMITS = {
+    "import": sandbox.Limits(wall_seconds=60, cpu_seconds=120, memory_bytes=8 * GiB, processes=512),
+    "numpy": sandbox.Limits(wall_seconds=120, cpu_seconds=240, memory_bytes=8 * GiB, processes=512,
+                            result_bytes=32 * 2 ** 20),
+    "mnist": sandbox.Limits(wall_seconds=300, cpu_seconds=900, memory_bytes=12 * GiB, processes=512),
+    "cifar": sandbox.Limits(wall_seconds=240, cpu_seconds=600, memory_bytes=12 * GiB, processes=512),
+    "public_tests": sandbox.Limits(wall_seconds=600, cpu_seconds=1800, memory_bytes=12 * GiB, processes=512,
+                                   result_bytes=1 * 2 ** 20),
+}
+
+
+class GraderError(RuntimeError):
+    """The grader cannot grade (its own set-up is wrong); the message says the fix."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Paths:
+    """Everything the grader reads or writes, derived from one root."""
+    root: str
+
+    @property
+    def submission(self):
+        return os.path.join(self.root, "submission")
+
+    @property
+    def source(self):
+        return os.path.join(self.root, "source")
+
+    @property
+    def labels(self):
+        return os.path.join(self.source, "private_test_y.npy")
+
+    @property
+    def hidden_seed(self):
+        return os.path.join(self.source, "hidden_seed.txt")
+
+    @property
+    def results(self):
+        return os.path.join(self.root, "results", "results.json")
+
+
+# --------------------------------------------------------------------------- the submission
+
+def read_submission(folder):
+    """(files, problems) of an upload: the zip itself (one .zip in the folder) or its files.
+
+    Both are read with the same bounds as `hw2_submission.read_zip`; plain files are opened
+    without following links. Files in subfolders are not part of a submission and are named.
+    """
+    entries = sorted(os.listdir(folder)) if os.path.isdir(folder) else []
+    zips = [name for name in entries if name.lower().endswith(".zip")]
+    expected = set(submission.submission_files())
+    if len(zips) == 1 and not expected & set(entries):
+        files, _, problems = submission.read_zip(os.path.join(folder, zips[0]))
+        return files, problems
+    if len(zips) > 1 and not expected & set(entries):
+        return {}, [f"the upload holds {len(zips)} zips ({', '.join(zips)}); upload one submission.zip"]
+    files, problems, total = {}, [], 0
+    for name in entries:
+        path = os.path.join(folder, name)
+        try:
+            descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError as error:
+            problems.append(f"{name}: not a plain file ({error.strerror}); upload the file itself")
+            continue
+        with os.fdopen(descriptor, "rb") as stream:
+            if stat.S_ISDIR(os.fstat(stream.fileno()).st_mode):
+                problems.append(f"{name}/: folders are not read; upload the files at the top level")
+                continue
+            if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+                problems.append(f"{name}: not a plain file")
+                continue
+            limit = min(submission.MAX_MEMBER_BYTES, submission.MAX_TOTAL_BYTES - total)
+            data = stream.read(limit + 1)
+        if len(data) > limit:
+            problems.append(f"{name}: larger than {limit} bytes; a submission file is never that large")
+            total = submission.MAX_TOTAL_BYTES
+            continue
+        total += len(data)
+        files[name] = data
+    return files, problems
+
+
+@dataclasses.dataclass
+class SubmittedLog:
+    """A log as submitted: each test's (outcome, printed) and why the log cannot count at all ("" if it can)."""
+    outcomes: dict
+    problem: str
+
+
+def submitted_log(log_name, files, expected_tests):
+    data = files.get(log_name)
+    if data is None:
+        return SubmittedLog({}, f"{log_name} is missing")
+    lines = data.decode("utf-8", "replace").splitlines()
+    problems = submission.log_header_problems(log_name, lines, files.get)
+    if problems:
+        return SubmittedLog({}, problems[0])
+    outcomes, problem = submission.log_outcomes(lines[1:], expected_tests)
+    return SubmittedLog(outcomes, f"{log_name}: {problem}; regenerate it with `make {log_name}`" if problem else "")
+
+
+def read_predictions(data):
+    """(predicted class per Id as an int array, "") or (None, the problem) of submission.csv's bytes.
+
+    Rows may come in any order; the Ids must be exactly 0..PRIVATE_TEST_SIZE-1, once each, the
+    categories integers 0-9.
+    """
+    try:
+        rows = list(csv.reader(io.StringIO(data.decode("utf-8"))))
+    except (UnicodeDecodeError, csv.Error) as error:
+        return None, f"submission.csv is not a readable CSV ({error})"
+    if not rows or [cell.strip() for cell in rows[0]] != ["Id", "Category"]:
+        return None, "submission.csv: the header must be 'Id,Category'"
+    predictions = np.full(PRIVATE_TEST_SIZE, -1)
+    for line, row in enumerate(rows[1:], start=2):
+        if not row:
+            continue
+        cells = [cell.strip() for cell in row]
+        if len(cells) != 2 or not all(cell.isdigit() and cell.isascii() for cell in cells):
+            return None, f"submission.csv line {line}: expected 'Id,Category' integers, got {row[:3]}"
+        number, category = int(cells[0]), int(cells[1])
+        if number >= PRIVATE_TEST_SIZE or category > 9:
+            return None, f"submission.csv line {line}: Id must be 0-{PRIVATE_TEST_SIZE - 1} and Category 0-9"
+        if predictions[number] != -1:
+            return None, f"submission.csv line {line}: Id {number} appears twice"
+        predictions[number] = category
+    missing = np.flatnonzero(predictions < 0)
+    if len(missing):
+        return None, f"submission.csv lacks {len(missing)} Ids (first: {missing[0]}); predict every private-test image"
+    return predictions, ""
+
+
+# --------------------------------------------------------------------------- the box
+
+def public_test_files():
+    """tests/ files a public test script needs: the scripts and the test modules they import."""
+    names = set()
+    for script in submission.LOGS.values():
+        names.add(script)
+        tree = ast.parse(submission.read_project_file(script))
+        for node in ast.walk(tree):
+            imported = ([alias.name for alias in node.names] if isinstance(node, ast.Import) else
+                        [node.module] if isinstance(node, ast.ImportFrom) and node.module else [])
+            names.update(f"tests/{module}.py" for module in imported
+                         if os.path.isfile(os.path.join(PROJECT, "tests", f"{module}.py")))
+    return sorted(names)
+
+
+@dataclasses.dataclass
+class Box:
+    """How student tasks run: the interpreter (the sandbox user must be able to run it), the data
+    folder they may read, the sandbox user."""
+    python: str
+    data_dir: str
+    user: str = "nobody"
+
+    def run(self, kind, task, inputs, files):
+        """Run one box_task kind on the submission's files; returns the Outcome (result validated JSON)."""
+        scratch = sandbox.make_scratch(user=self.user)
+        try:
+            for name, data in files.items():
+                if name.endswith(".py"):
+                    with open(os.path.join(scratch, name), "wb") as stream:
+                        stream.write(data)
+            os.mkdir(os.path.join(scratch, "tests"))
+            for name in public_test_files():
+                shutil.copyfile(os.path.join(PROJECT, name), os.path.join(scratch, name))
+            shutil.copyfile(os.path.join(PROJECT, "autograder", "box_task.py"), os.path.join(scratch, "box_task.py"))
+            with open(os.path.join(scratch, "task.json"), "w") as stream:
+                json.dump({"kind": kind, **task}, stream)
+            if inputs:
+                np.savez(os.path.join(scratch, "inputs.npz"), **inputs)
+            env = {"HW2_DATA_DIR": self.data_dir, "HW2_RUNS_DIR": os.path.join(scratch, "runs"),
+                   "MPLCONFIGDIR": scratch, "PYTHONDONTWRITEBYTECODE": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
+            return sandbox.run_boxed([self.python, "box_task.py", scratch], scratch, limits=TASK_LIMITS[kind],
+                                     env=env, user=self.user)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+    def check(self):
+        """Raise GraderError unless the sandbox user can run the interpreter and read the data."""
+        scratch = sandbox.make_scratch(user=self.user)
+        try:
+            probe = f"import numpy, os; assert os.path.isdir({self.data_dir!r}); open('result.json', 'w').write('1')"
+            outcome = sandbox.run_boxed([self.python, "-c", probe], scratch,
+                                        limits=sandbox.Limits(wall_seconds=60), user=self.user)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        if outcome.result != 1:
+            raise GraderError(f"the sandbox user {self.user!r} cannot run {self.python} with numpy or read "
+                              f"{self.data_dir} ({outcome.problem}; {outcome.stderr[-300:]}). Build the venv from "
+                              "an interpreter outside any private home (make venv PYTHON3=/usr/bin/python3.11) and "
+                              "keep the data world-readable.")
+
+
+def box_problem(outcome):
+    """Why a box task gave nothing usable, in one line for the student, or ""."""
+    if outcome.result is None:
+        error = raised(outcome.stderr)
+        return f"your code did not finish: {outcome.problem}" + (f" ({error})" if error else "")
+    if not isinstance(outcome.result, dict):
+        return "the task's result is not an object"
+    if "task_error" in outcome.result:
+        return f"your code could not be run: {last_line(str(outcome.result['task_error']))}"
+    return ""
+
+
+def first_difference(submitted, rerun):
+    """"" when two printed texts agree line by line, else their first differing lines."""
+    for line, (mine, theirs) in enumerate(zip(submitted.strip().splitlines() + [""] * 2,
+                                              rerun.strip().splitlines() + [""] * 2), start=1):
+        if mine != theirs:
+            return f"line {line}: log {mine[:120]!r}, re-run {theirs[:120]!r}"
+    return ""
+
+
+def raised(stderr):
+    """The exception line of the last Python traceback in stderr, or ""."""
+    _, found, after = stderr.rpartition("Traceback (most recent call last)")
+    return last_line(after) if found else ""
+
+
+def last_line(text):
+    lines = [line for line in str(text).strip().splitlines() if line.strip()]
+    return lines[-1][:300] if lines else ""
+
+
+# --------------------------------------------------------------------------- judging the box's observations
+
+def entry(result, *keys):
+    """result[k1][k2]...; KeyError/TypeError become a ValueError naming the missing entry."""
+    value = result
+    for key in keys:
+        if not isinstance(value, dict) or key not in value:
+            raise ValueError(f"no {'/'.join(keys)} in the result")
+        value = value[key]
+    if isinstance(value, dict) and "error" in value:
+        raise ValueError(f"raised {last_line(value['error'])}")
+    return value["value"] if isinstance(value, dict) and set(value) == {"value"} else value
+
+
+def judged(label, judge):
+    """(label, "" or the reason): judge() raising ValueError/TypeError/KeyError is a failed check."""
+    try:
+        return label, judge() or ""
+    except (ValueError, TypeError, KeyError, IndexError) as error:
+        return label, str(error) or type(error).__name__
+
+
+def same_description(got, expected):
+    """"" when a model description matches the reference's, else the first difference."""
+    if not isinstance(got, dict):
+        raise ValueError("no description")
+    for key in ("input_shape", "output_shapes", "trainable", "non_trainable"):
+        if got.get(key) != expected.get(key):
+            return f"{key} is {got.get(key)}, expected {expected.get(key)}"
+    got_layers, expected_layers = got.get("layers", []), expected["layers"]
+    for index, want in enumerate(expected_layers):
+        have = got_layers[index] if index < len(got_layers) else None
+        if have != want:
+            return f"layer {index}: {have}, expected {want}"
+    if len(got_layers) != len(expected_layers):
+        return f"{len(got_layers)} layers, expected {len(expected_layers)}"
+    return ""
+
+
+def accuracy_check(probabilities, labels, minimum):
+    probabilities = box_task.decode(probabilities)
+    if probabilities.shape != (len(labels), 10):
+        return f"predictions of shape {probabilities.shape}, expected {(len(labels), 10)}"
+    accuracy = float(np.mean(probabilities.argmax(axis=1) == labels))
+    return "" if accuracy >= minimum else f"held-out accuracy {accuracy:.3f} after a short training, below {minimum}"
+
+
+def mnist_checks(result, reference, labels):
+    """Checks of 5.1 and 5.2 from the box's observations of both MNIST models."""
+    def probabilities_check():
+        probabilities = box_task.decode(entry(result, "probabilities", "2")).astype(np.float64)
+        if probabilities.ndim != 2 or np.any(probabilities < -1e-6) or \
+                not np.allclose(probabilities.sum(axis=1), 1, atol=1e-4):
+            return "outputs are not probabilities (non-negative, rows summing to 1): end with a softmax"
+        return ""
+
+    def model2_interface():
+        got = entry(result, "describe", "2")
+        if got.get("input_shape") != [None, 28, 28, 1] or got.get("output_shapes") != [[None, 10]]:
+            return f"input {got.get('input_shape')} and outputs {got.get('output_shapes')}, " \
+                   "expected [None, 28, 28, 1] and [[None, 10]]"
+        return ""
+    return {
+        "5.1": [judged("model 1 structure matches the handout (layers, sizes, activations, parameters)",
+                       lambda: same_description(entry(result, "describe", "1"), reference["1"]["value"])),
+                judged(f"model 1 trains: {MNIST_TRAIN_IMAGES} images, held-out accuracy >= {SMOKE_MIN_ACCURACY}",
+                       lambda: accuracy_check(entry(result, "probabilities", "1"), labels, SMOKE_MIN_ACCURACY))],
+        "5.2": [judged("model 2 takes (None, 28, 28, 1) images to 10 outputs", model2_interface),
+                judged("model 2 outputs probabilities", probabilities_check),
+                judged(f"model 2 trains: {MNIST_TRAIN_IMAGES} images, held-out accuracy >= {SMOKE_MIN_ACCURACY}",
+                       lambda: accuracy_check(entry(result, "probabilities", "2"), labels, SMOKE_MIN_ACCURACY))],
+    }
+
+
+def softmax_cross_entropy(logits, labels):
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_probabilities = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return float(np.mean(-(labels * log_probabilities).sum(axis=1)))
+
+
+def cifar_checks(result, reference, inputs, out_dim):
+    """Checks of 7.1 and 7.2 from the box's observations of the 7.1 model and the 7.2 loss and optimizer."""
+    expected = {key: value["value"] for key, value in reference.items()}
+
+    def structure(dim):
+        got = entry(result, "describe", str(dim))
+        problem = same_description(got, expected[str(dim)])
+        return problem or ("" if got.get("update_ops") == expected[str(dim)]["update_ops"] else
+                           f"build_model registers {got.get('update_ops')} batch-norm updates in UPDATE_OPS, "
+                           f"expected {expected[str(dim)]['update_ops']}")
+
+    def softmax_and_shapes():
+        for mode, observed in entry(result, "modes").items():
+            logits, probits = box_task.decode(observed["logits"]), box_task.decode(observed["probits"])
+            if logits.shape != (CIFAR_PROBE_IMAGES, out_dim) or probits.shape != logits.shape:
+                return f"is_training={mode}: outputs {logits.shape} and {probits.shape}, expected " \
+                       f"{(CIFAR_PROBE_IMAGES, out_dim)} for out_dim={out_dim}"
+            shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+            if not np.allclose(probits, shifted / shifted.sum(axis=1, keepdims=True), rtol=1e-4, atol=1e-6):
+                return f"is_training={mode}: probit is not softmax(logit)"
+        return ""
+
+    def training_mode():
+        modes = entry(result, "modes")
+        for mode, batch_dependent in (("true", True), ("false", False), ("flag_false", False), ("flag_true", True)):
+            alone = box_task.decode(modes[mode]["alone"])
+            in_batch = box_task.decode(modes[mode]["probits"])[:1]
+            if np.allclose(alone, in_batch, atol=1e-6) == batch_dependent:
+                return (f"is_training={mode}: batch norm should use " +
+                        ("the batch's statistics" if batch_dependent else "the moving statistics"))
+        return ""
+
+    def batch_norm_updates():
+        observed = entry(result, "batch_norm")
+        if observed["inference_change"] != 0:
+            return "running the model for inference changed the moving statistics"
+        if not observed["training_change"] > 0:
+            return "a train step left the moving statistics unchanged: run the UPDATE_OPS with the train step"
+        return ""
+
+    def optimizer():
+        got, want = entry(result, "describe", "10"), expected["10"]
+        if want["optimizer"][0] not in got.get("optimizer", []):
+            return f"optimizer is {got.get('optimizer', ['?'])[0]}, expected {want['optimizer'][0]}"
+        if got.get("learning_rate") is None or abs(got["learning_rate"] - want["learning_rate"]) > 1e-12:
+            return f"learning rate {got.get('learning_rate')}, expected {want['learning_rate']}"
+        return ""
+
+    def loss_value():
+        value = float(entry(result, "loss"))
+        want = softmax_cross_entropy(inputs["logits"].astype(np.float64), inputs["logit_labels"].astype(np.float64))
+        return "" if np.isclose(value, want, rtol=1e-4, atol=1e-4) else \
+            f"mean loss {value:.6f} for confident logits, expected {want:.6f} (compute it from the logits)"
+
+    def loss_falls():
+        losses = np.asarray(entry(result, "training_losses"), dtype=np.float64)
+        if losses.shape != (CIFAR_TRAIN_STEPS,) or not np.all(np.isfinite(losses)):
+            return "the losses of the short training are missing or not finite"
+        first, last = losses[:5].mean(), losses[-5:].mean()
+        return "" if last < LOSS_MUST_FALL_TO * first else \
+            f"loss went from {first:.3f} to {last:.3f} in {CIFAR_TRAIN_STEPS} steps; it must fall by 10%"
+    return {
+        "7.1": [judged("structure matches the handout (layers, sizes, parameters), out_dim=10", lambda: structure(10)),
+                judged(f"structure with another out_dim ({out_dim})", lambda: structure(out_dim)),
+                judged("probit = softmax(logit), shapes (N, out_dim)", softmax_and_shapes),
+                judged("batch norm follows is_training (bool and tensor)", training_mode),
+                judged("moving statistics change in training only", batch_norm_updates)],
+        "7.2": [judged("RMSProp with learning rate 1e-3", optimizer),
+                judged("mean cross-entropy of confident logits", loss_value),
+                judged(f"loss falls over {CIFAR_TRAIN_STEPS} train steps", loss_falls)],
+    }
+
+
+# --------------------------------------------------------------------------- grading
+
+@dataclasses.dataclass
+class Grading:
+    """What grading found: per exercise its checks [(label, reason)], the logs' gate, the notes."""
+    checks: dict = dataclasses.field(default_factory=dict)
+    gates: dict = dataclasses.field(default_factory=dict)       # exercise -> "" or why its log does not count
+    notes: dict = dataclasses.field(default_factory=dict)       # exercise -> [information lines]
+    seconds: dict = dataclasses.field(default_factory=dict)     # box task -> seconds
+    imports: dict = dataclasses.field(default_factory=dict)     # module -> "" or why it does not import
+
+
+def read_hidden_seed(paths):
+    """The grader-only seed: ROOT/source/hidden_seed.txt (written by `make autograder`)."""
+    try:
+        with open(paths.hidden_seed) as stream:
+            return int(stream.read().strip())
+    except FileNotFoundError:
+        raise GraderError(f"no hidden-case seed at {paths.hidden_seed}; build the autograder with `make autograder` "
+                          "or pass --hidden-seed") from None
+    except ValueError as error:
+        raise GraderError(f"{paths.hidden_seed} must hold one integer ({error})") from None
+
+
+def reference_descriptions(out_dims):
+    """The reference's MNIST and 7.1/7.2 descriptions, computed in this process (trusted code)."""
+    import hw2_cifar
+    import hw2_mnist
+    return box_task.describe_mnist(hw2_mnist), box_task.describe_cifar(hw2_cifar, out_dims)
+
+
+def module_of(log_name):
+    """The exercise module a log's script tests: evaluation_X.txt -> hw2_X."""
+    return "hw2_" + log_name[len("evaluation_"):-len(".txt")]
+
+
+def run_if_importable(box, kind, task, inputs, files, grading, module, timing_name):
+    """(result, problem): the box task's result, or why there is none (the module did not import,
+    checked once per module: a module that hangs or exits there costs its own exercises only)."""
+    if module not in grading.imports:
+        outcome = box.run("import", {"module": module}, {}, files)
+        grading.seconds[f"import {module}"] = outcome.seconds
+        problem = box_problem(outcome)
+        grading.imports[module] = f"importing {module}.py: {problem}" if problem else ""
+    if grading.imports[module]:
+        return {}, grading.imports[module]
+    outcome = box.run(kind, task, inputs, files)
+    grading.seconds[timing_name] = outcome.seconds
+    problem = box_problem(outcome)
+    return ({} if problem else outcome.result), problem
+
+
+def grade_part2(box, files, rng, grading):
+    import hw2_numpy   # the reference
+    built = hidden.part2_cases(hw2_numpy, rng)
+    task = {"cases": [{"function": case.function, "args": case.args} for case in built.cases]}
+    result, problem = run_if_importable(box, "numpy", task, built.inputs, files, grading, "hw2_numpy",
+                                        "Part II hidden cases")
+    outputs = result.get("outputs", [])
+    for index, case in enumerate(built.cases):
+        checks = grading.checks.setdefault(case.exercise, [])
+        if problem:
+            checks.append((case.label, problem))
+            continue
+        returned = outputs[index] if isinstance(outputs, list) and index < len(outputs) else None
+        checks.append(judged(case.label, lambda r=returned, c=case: c.judge(box_task.decode(entry({"output": r},
+                                                                                                  "output")))))
+
+
+def grade_models(box, files, rng, grading, data):
+    """5.1, 5.2, 7.1, 7.2: the box observes the student's models on the grader's inputs."""
+    out_dim = int(rng.choice([3, 5, 7, 12]))
+    mnist_reference, cifar_reference = reference_descriptions([10, out_dim])
+
+    train, test = data["mnist"]
+    chosen_train = rng.choice(len(train.X), MNIST_TRAIN_IMAGES, replace=False)
+    chosen_eval = rng.choice(len(test.X), MNIST_EVAL_IMAGES, replace=False)
+    inputs = {"train_X": train.X[chosen_train].reshape(-1, 28, 28, 1), "train_Y": train.Y[chosen_train],
+              "eval_X": test.X[chosen_eval].reshape(-1, 28, 28, 1)}
+    result, problem = run_if_importable(box, "mnist", {}, inputs, files, grading, "hw2_mnist", "Part I models")
+    checks = mnist_checks(result, mnist_reference, test.Y[chosen_eval])
+    for number, found in checks.items():
+        grading.checks.setdefault(number, []).extend((label, problem or reason) for label, reason in found)
+
+    val_X, val_Y = data["cifar_val"]
+    chosen = rng.choice(len(val_X), CIFAR_TRAIN_STEPS * CIFAR_BATCH, replace=False)
+    images = val_X[chosen].astype(np.float32)
+    images = (images - images.mean(axis=(0, 1, 2))) / images.std(axis=(0, 1, 2))
+    eye = np.eye(out_dim, dtype=np.float32)
+    inputs = {"images": rng.standard_normal((CIFAR_PROBE_IMAGES, 32, 32, 3)).astype(np.float32),
+              "labels": eye[rng.integers(0, out_dim, CIFAR_PROBE_IMAGES)],
+              "logits": (rng.standard_normal((CIFAR_PROBE_IMAGES, out_dim)) * 30).astype(np.float32),
+              "logit_labels": eye[rng.integers(0, out_dim, CIFAR_PROBE_IMAGES)],
+              "train_X": images.reshape(CIFAR_TRAIN_STEPS, CIFAR_BATCH, 32, 32, 3),
+              "train_Y": np.eye(10, dtype=np.float32)[val_Y[chosen]].reshape(CIFAR_TRAIN_STEPS, CIFAR_BATCH, 10)}
+    result, problem = run_if_importable(box, "cifar", {"out_dim": out_dim, "out_dims": [10, out_dim]}, inputs, files,
+                                        grading, "hw2_cifar", "7.1/7.2 models")
+    checks = cifar_checks(result, cifar_reference, inputs, out_dim)
+    for number, found in checks.items():
+        grading.checks.setdefault(number, []).extend((label, problem or reason) for label, reason in found)
+
+
+def grade_logs(box, files, grading):
+    """Gate every exercise on its public tests: OK in the submitted log and OK in a re-run of its script."""
+    for log_name, script in submission.LOGS.items():
+        source = submission.read_project_file(script)
+        expected_tests = submission.script_tests(source)
+        test_class = next(node.name for node in ast.parse(source).body if isinstance(node, ast.ClassDef))
+        submitted = submitted_log(log_name, files, expected_tests)
+        covered = [exercise for exercise in EXERCISES if exercise.log == log_name]
+        if submitted.problem:   # nothing to compare: no need to run it again
+            for exercise in covered:
+                grading.gates[exercise.number] = submitted.problem
+            continue
+        task = {"script": os.path.splitext(os.path.basename(script))[0], "test_class": test_class,
+                "tests": expected_tests}
+        result, problem = run_if_importable(box, "public_tests", task, {}, files, grading, module_of(log_name),
+                                            f"re-run of {log_name}")
+        rerun = result.get("tests", {})
+        for exercise in covered:
+            reasons, notes = [], []
+            for test in exercise.public_tests:
+                outcome_submitted, printed = submitted.outcomes[test]
+                again = rerun.get(test) if isinstance(rerun, dict) else None
+                if outcome_submitted != "OK":
+                    reasons.append(f"{test} is not OK in {log_name}")
+                elif problem:
+                    reasons.append(f"re-running {log_name}: {problem}")
+                elif not isinstance(again, dict) or again.get("outcome") != "OK":
+                    error = last_line(again.get("error", "")) if isinstance(again, dict) else "no outcome"
+                    reasons.append(f"{test} fails when the grader re-runs your code ({error}); your log says OK")
+                elif (difference := first_difference(printed, str(again.get("printed", "")))):
+                    notes.append(f"{test} printed other numbers on the grader's CPU (information only): {difference}")
+            grading.gates[exercise.number] = "; ".join(dict.fromkeys(reasons))
+            grading.notes[exercise.number] = notes
+
+
+def own_model_entries(files, labels_path):
+    """The 7.3 entries: tier points (visible at once), exact accuracy (after the due date), leaderboard."""
+    name = "7.3 own model: private-test accuracy"
+    tier_text = ", ".join(f">= {low:.0%}: {points}" for low, points in reversed(OWN_MODEL_TIERS))
+    if "submission.csv" not in files:
+        return [test_entry(name, "7.3", 0, OWN_MODEL_TIERS[0][1], "submission.csv is missing from the submission")], []
+    predictions, problem = read_predictions(files["submission.csv"])
+    if problem:
+        return [test_entry(name, "7.3", 0, OWN_MODEL_TIERS[0][1], problem)], []
+    labels = load_labels(labels_path)
+    if labels is None:
+        return [test_entry(name, "7.3", 0, OWN_MODEL_TIERS[0][1],
+                           "the private labels are not available to this grader, so 7.3 is not scored "
+                           "(course staff: pass --labels or build the autograder with LABELS=...)")], []
+    accuracy = float(np.mean(predictions == labels))
+    points = next((points for low, points in OWN_MODEL_TIERS if accuracy >= low), 0)
+    reached = next((f"the {low:.0%} tier" for low, p in OWN_MODEL_TIERS if accuracy >= low), "no tier")
+    return ([test_entry(name, "7.3", points, OWN_MODEL_TIERS[0][1], f"reached {reached} ({tier_text})"),
+             test_entry("7.3 own model: exact private-test accuracy", "7.3", 0, 0, f"{accuracy:.4f}",
+                        visibility="after_due_date")],
+            [{"name": "Private-test accuracy", "value": round(accuracy, 4), "order": "desc"}])
+
+
+def load_labels(path):
+    """The private labels (PRIVATE_TEST_SIZE ints 0-9), None when there are none; GraderError when broken."""
+    if not path or not os.path.exists(path):
+        return None
+    try:
+        labels = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as error:
+        raise GraderError(f"{path}: not a .npy array ({error}); write it with `python hw2_data.py private-labels`")
+    if labels.shape != (PRIVATE_TEST_SIZE,) or labels.dtype.kind not in "iu" or labels.min() < 0 or labels.max() > 9:
+        raise GraderError(f"{path}: expected {PRIVATE_TEST_SIZE} class ids 0-9, got {labels.dtype} {labels.shape}")
+    return labels
+
+
+def test_entry(name, number, score, max_score, output, visibility="visible"):
+    return {"name": name, "number": number, "score": score, "max_score": max_score,
+            "status": "passed" if score >= max_score else "failed", "output": output, "visibility": visibility}
+
+
+def exercise_entries(grading, read_problems):
+    entries = []
+    for exercise in EXERCISES:
+        checks = grading.checks.get(exercise.number, [])
+        passed = sum(1 for _, reason in checks if not reason)
+        gate = grading.gates.get(exercise.number, "")
+        score = 0 if gate or not checks else round(exercise.points * passed / len(checks), 4)
+        lines = [f"{passed}/{len(checks)} checks passed"]
+        lines += [f"FAILED: {label}: {reason}" for label, reason in checks if reason]
+        if gate:
+            lines.insert(0, f"0 points: the log does not back this exercise: {gate}")
+        lines += grading.notes.get(exercise.number, [])
+        if read_problems and (gate or passed < len(checks)):
+            lines.append("problems reading the upload: " + "; ".join(read_problems))
+        entries.append(test_entry(f"{exercise.number} {exercise.title}", exercise.number, score, exercise.points,
+                                  "\n".join(lines)))
+    return entries
+
+
+def grade(paths, box, hidden_seed, data):
+    """The results (a dict in Gradescope's format) of the submission under paths.root."""
+    start = time.monotonic()
+    files, read_problems = read_submission(paths.submission)
+    grading = Grading()
+    rng = np.random.default_rng(hidden_seed)
+    grade_part2(box, files, rng, grading)
+    grade_models(box, files, rng, grading, data)
+    grade_logs(box, files, grading)
+    tests = exercise_entries(grading, read_problems)
+    own_model, leaderboard = own_model_entries(files, paths.labels)
+    tests += own_model
+    tests += [test_entry(f"{number} {title} (graded by hand)", number, 0, 0,
+                         f"worth {points} points, graded by the course staff") for number, title, points in MANUAL]
+    score = round(sum(test["score"] for test in tests), 4)
+    timing = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in grading.seconds.items())
+    return {"score": score, "execution_time": round(time.monotonic() - start),
+            "output": f"Auto-graded: {score} of {MAX_SCORE} points." +
+                      (" Problems reading the upload: " + "; ".join(read_problems) if read_problems else ""),
+            "stdout_visibility": "hidden", "tests": tests, "leaderboard": leaderboard,
+            "extra_data": {"seconds": grading.seconds, "timing": timing}}
+
+
+def load_data(data_dir):
+    """The MNIST splits and the CIFAR-10-739 val split from data_dir (the folder the box reads too),
+    through the reference's loaders (trusted); DataError names what is missing."""
+    os.environ["HW2_DATA_DIR"] = data_dir   # searched first by hw2_utils.find_dataset
+    import hw2_utils
+    for files in (["mnist.pkl.gz"], [os.path.join(hw2_utils.CIFAR_FOLDER, name) for name in hw2_utils.cifar_files()]):
+        if hw2_utils.find_dataset(files) != os.path.abspath(data_dir):
+            raise GraderError(f"{data_dir} lacks {files[0]}: put both datasets there (HW2_DATA_DIR) with "
+                              "HW2_DATA_MIRROR=... ./get_dataset.sh")
+    train, _, test = hw2_utils.load_mnist()
+    folder = os.path.join(data_dir, hw2_utils.CIFAR_FOLDER)
+    val_X = np.load(os.path.join(folder, "val_X.npy"), allow_pickle=False)
+    val_Y = np.load(os.path.join(folder, "val_y.npy"), allow_pickle=False)
+    return {"mnist": (train, test), "cifar_val": (val_X, val_Y)}
+
+
+def failure_results(start):
+    return {"score": 0, "execution_time": round(time.monotonic() - start), "output": CONTACT,
+            "stdout_visibility": "hidden", "tests": []}
+
+
+def grade_root(paths, hidden_seed=None, user="nobody"):
+    """Grade paths.root and write paths.results; returns the results. Never raises: a failing grader
+    writes score 0 with a message for the student and its traceback on stdout (for the staff)."""
+    start = time.monotonic()
+    try:
+        seed = read_hidden_seed(paths) if hidden_seed is None else hidden_seed
+        data_dir = os.path.abspath(os.environ.get("HW2_DATA_DIR") or os.path.join(PROJECT, "data"))
+        data = load_data(data_dir)
+        box = Box(sys.executable, data_dir, user)
+        box.check()
+        results = grade(paths, box, seed, data)
+    except BaseException:   # the one place that must survive anything: results.json is always written
+        traceback.print_exc(file=sys.stdout)
+        results = failure_results(start)
+    os.makedirs(os.path.dirname(paths.results), exist_ok=True)
+    atomic_write_text(paths.results, json.dumps(results, indent=1) + "\n")
+    return results
+
+
+def temporary_root(zip_path, labels):
+    """A grading root like Gradescope's (private to this user) holding one zip and the labels."""
+    root = tempfile.mkdtemp(prefix="hw2-grade-")
+    paths = Paths(root)
+    os.makedirs(paths.submission)
+    os.makedirs(paths.source)
+    shutil.copyfile(zip_path, os.path.join(paths.submission, os.path.basename(zip_path)))
+    if labels:
+        shutil.copyfile(labels, paths.labels)
+    return paths
+
+
+def print_table(results, out=sys.stdout):
+    """One row per test: name, points, status, the first line of its output."""
+    rows = [(test["name"], f"{test['score']:g}/{test['max_score']:g}", test["status"],
+             (test.get("output") or "").splitlines()[0] if test.get("output") else "") for test in results["tests"]]
+    width = max([len(row[0]) for row in rows] + [4])
+    for name, points, status, reason in rows:
+        print(f"{name:<{width}}  {points:>7}  {status:<6}  {reason[:100]}", file=out)
+    print(f"{'total':<{width}}  {results['score']:g}/{MAX_SCORE:g}  ({results['execution_time']} s)", file=out)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("zip", nargs="?", help="grade this zip in a temporary root (default: grade $AUTOGRADER_ROOT)")
+    parser.add_argument("--labels", help="private_test_y.npy (without it 7.3 scores 0 and says why)")
+    parser.add_argument("--results", help="where to copy results.json (default ROOT/results/results.json)")
+    parser.add_argument("--hidden-seed", type=int, help="the hidden cases' seed (default ROOT/source/hidden_seed.txt; "
+                        "a fresh random one for a zip)")
+    parser.add_argument("--user", default="nobody", help="the unprivileged user student code runs as (when root)")
+    args = parser.parse_args(argv)
+    if args.zip is None:
+        paths = Paths(os.environ.get("AUTOGRADER_ROOT", DEFAULT_ROOT))
+        results = grade_root(paths, args.hidden_seed, args.user)
+    else:
+        if not os.path.isfile(args.zip):
+            parser.error(f"no such file: {args.zip}")
+        if args.labels and not os.path.isfile(args.labels):
+            parser.error(f"no such labels file: {args.labels}")
+        seed = args.hidden_seed if args.hidden_seed is not None else int.from_bytes(os.urandom(4), "little")
+        paths = temporary_root(args.zip, args.labels)
+        try:
+            results = grade_root(paths, seed, args.user)
+            if args.results:
+                os.makedirs(os.path.dirname(os.path.abspath(args.results)), exist_ok=True)
+                atomic_write_text(args.results, json.dumps(results, indent=1) + "\n")
+        finally:
+            shutil.rmtree(paths.root, ignore_errors=True)
+    print_table(results)
+    return 0 if results["tests"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
