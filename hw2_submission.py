@@ -107,6 +107,8 @@ SUPPORTED_COMPRESSION = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_B
 FINGERPRINT = re.compile(r"^=== FINGERPRINT (?P<digest>[0-9a-f]{64}) user=(?P<user>\S+) seed=(?P<seed>\S+) "
                          r"sources=(?P<sources>\S+) ===$")
 MARKER = re.compile(r"^=== (?P<kind>BEGIN|END) (?P<test>\S+) ===$")
+# Durations a log prints (1:02:03, 4.5s, 12 s): the only numbers that differ between two runs of the same code.
+DURATION = re.compile(r"\d+:\d{2}:\d{2}(\.\d+)?|\d+(\.\d+)? ?s\b")
 
 
 def fingerprint(sources, andrew_username, seed):
@@ -216,13 +218,12 @@ def read_zip(zip_path, max_member=MAX_MEMBER_BYTES, max_total=MAX_TOTAL_BYTES, m
                     ValueError) as error:
                 refuse(name, f"corrupt in the zip ({error}); build the zip again")
                 continue
+            total += len(data)   # what was decompressed counts, refused or not
             if len(data) > limit:
                 too_big = (f"larger than {max_member // 2 ** 20} MiB" if limit == max_member else
                            f"makes the zip's content larger than {max_total // 2 ** 20} MiB")
                 refuse(name, f"{too_big}; a submission file is never that large")
-                total = max_total
                 continue
-            total += len(data)
             files[name] = data
     return files, refused, problems
 

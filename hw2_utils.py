@@ -208,14 +208,14 @@ class _ArrayUnpickler(pickle.Unpickler):
 MNIST_FILE = "mnist.pkl.gz"
 
 
-def load_mnist():
-    """MNIST from `mnist.pkl.gz`.
+def load_mnist(folder=None):
+    """MNIST from `mnist.pkl.gz` in `folder` (default: found by `find_dataset`).
 
     Returns Splits(train, valid, test) of Domains(X, Y): X float32 (N, 784) in
     [0, 1], Y int64 (N,) labels 0-9; N = 50,000 / 10,000 / 10,000.
     The file is read with `_ArrayUnpickler`: only numpy arrays and tuples.
     """
-    path = os.path.join(find_dataset((MNIST_FILE,)), MNIST_FILE)
+    path = os.path.join(folder or find_dataset((MNIST_FILE,)), MNIST_FILE)
     try:
         with gzip.open(path, "rb") as f:
             parts = _ArrayUnpickler(f, encoding="latin1").load()

@@ -20,17 +20,27 @@ on the reference, in the grader's own process, to give the expected structure.
 """
 import base64
 import contextlib
+import ctypes
 import importlib
 import io
 import json
 import os
+import signal
 import sys
+import time
 import traceback
 import unittest
 
 import numpy as np
 
 ERROR_CHARS = 2000   # of a traceback kept for the student
+check_seconds = 60   # each check's time limit; task.json's "check_seconds" sets it
+sole_user = False    # task.json's "sole_user": this user runs nothing but this task (the grader is root)
+PR_SET_CHILD_SUBREAPER = 36
+
+
+class CheckTimeout(Exception):
+    """A check ran past its time limit (raised by SIGALRM inside the student's code)."""
 
 
 def encode(array):
@@ -63,10 +73,53 @@ def error_text():
     return traceback.format_exc()[-ERROR_CHARS:]
 
 
+@contextlib.contextmanager
+def time_limit(seconds):
+    """Raise CheckTimeout in whatever Python code runs after `seconds`: a check that hangs fails
+    alone, and the task goes on to the next (the box's wall clock still bounds the whole task)."""
+    def expire(signum, frame):
+        raise CheckTimeout(f"stopped after {seconds} s")
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+        stop_strays()
+
+
+def stop_strays(seconds=10.0):
+    """Kill and reap every other process of this user: what a check forked and left running (a fork
+    bomb's children would otherwise starve the checks after it, and their zombies fill the process
+    limit). Only when this user runs nothing but this task."""
+    if not sole_user:
+        return
+    me, uid, deadline = os.getpid(), os.getuid(), time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        others = []
+        for entry in os.listdir("/proc"):
+            try:
+                if entry.isdigit() and int(entry) != me and os.stat(f"/proc/{entry}").st_uid == uid:
+                    others.append(int(entry))
+                    os.kill(int(entry), signal.SIGKILL)
+            except (FileNotFoundError, ProcessLookupError, PermissionError):
+                pass
+        try:
+            while os.waitpid(-1, os.WNOHANG)[0]:
+                pass
+        except ChildProcessError:
+            pass
+        if not others:
+            return
+        time.sleep(0.01)
+
+
 def attempt(function, *args):
     """{"value": function(*args)} or {"error": the traceback's tail}: one check's failure stays its own."""
     try:
-        return {"value": function(*args)}
+        with time_limit(check_seconds):
+            return {"value": function(*args)}
     except BaseException:   # SystemExit and KeyboardInterrupt too: student code may raise anything
         return {"error": error_text()}
 
@@ -136,12 +189,17 @@ def describe_cifar(hw2_cifar, out_dims):
 def numpy_task(task, inputs):
     """Outputs of the student's Part II functions on the grader's cases (each its own entry)."""
     import hw2_numpy
-    outputs = []
+    outputs, out_of_time = [], set()
     for case in task["cases"]:
+        if case["function"] in out_of_time:
+            outputs.append({"error": f"not run: an earlier call of {case['function']} ran past its time limit"})
+            continue
         arguments = [inputs[value["array"]] if "array" in value else value["value"] for value in case["args"]]
         result = attempt(lambda: getattr(hw2_numpy, case["function"])(*arguments))
         if "value" in result:
             result = attempt(lambda: encode(np.asarray(result["value"])))
+        elif CheckTimeout.__name__ in result["error"]:
+            out_of_time.add(case["function"])
         outputs.append(result)
     return {"outputs": outputs}
 
@@ -255,7 +313,8 @@ def public_tests_task(task, inputs):
         result = unittest.TestResult()
         with contextlib.redirect_stdout(printed):
             try:
-                test_class(name).run(result)
+                with time_limit(check_seconds):
+                    test_class(name).run(result)
                 problems = result.failures + result.errors
                 error = problems[0][1][-ERROR_CHARS:] if problems else ""
             except BaseException:
@@ -275,8 +334,13 @@ TASKS = {"import": import_task, "numpy": numpy_task, "mnist": mnist_task, "cifar
 
 
 def main(code_dir):
+    global check_seconds, sole_user
     with open("task.json") as stream:
         task = json.load(stream)
+    check_seconds = int(task.get("check_seconds", check_seconds))
+    sole_user = bool(task.get("sole_user"))
+    if sole_user:   # orphans of what the student's code forks are ours to reap (stop_strays)
+        ctypes.CDLL(None).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     inputs = dict(np.load("inputs.npz", allow_pickle=False)) if os.path.exists("inputs.npz") else {}
     sys.path.insert(0, os.path.abspath(code_dir))
     try:

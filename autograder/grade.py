@@ -22,8 +22,10 @@ grader itself fails.
 """
 import argparse
 import ast
+import contextlib
 import csv
 import dataclasses
+import functools
 import io
 import json
 import os
@@ -33,6 +35,7 @@ import sys
 import tempfile
 import time
 import traceback
+import zlib
 
 import numpy as np
 
@@ -85,16 +88,27 @@ MNIST_TRAIN_IMAGES, MNIST_EVAL_IMAGES, SMOKE_MIN_ACCURACY = 3000, 1000, 0.6
 CIFAR_PROBE_IMAGES, CIFAR_TRAIN_STEPS, CIFAR_BATCH = 8, 30, 64
 LOSS_MUST_FALL_TO = 0.9   # mean loss of the last 5 steps over the first 5, at most (the public test's rule)
 
-# Each box task's limits. Wall-clock times leave room for a CPU slower than a 2-core laptop.
+
+
+@dataclasses.dataclass(frozen=True)
+class Budget:
+    """What one kind of box task may use: the box's limits for the whole task, and the time each
+    check (a hidden case, a model check, a public test) may take before it alone fails."""
+    limits: sandbox.Limits
+    check_seconds: int
+
+
+# Wall-clock times leave room for a CPU several times slower than a 2-core laptop; memory is
+# address space, which TensorFlow reserves far beyond what it touches.
 GiB = 2 ** 30
-TASK_LIMITS = {
-    "import": sandbox.Limits(wall_seconds=60, cpu_seconds=120, memory_bytes=8 * GiB, processes=512),
-    "numpy": sandbox.Limits(wall_seconds=120, cpu_seconds=240, memory_bytes=8 * GiB, processes=512,
-                            result_bytes=32 * 2 ** 20),
-    "mnist": sandbox.Limits(wall_seconds=300, cpu_seconds=900, memory_bytes=12 * GiB, processes=512),
-    "cifar": sandbox.Limits(wall_seconds=240, cpu_seconds=600, memory_bytes=12 * GiB, processes=512),
-    "public_tests": sandbox.Limits(wall_seconds=600, cpu_seconds=1800, memory_bytes=12 * GiB, processes=512,
-                                   result_bytes=1 * 2 ** 20),
+BUDGETS = {
+    "import": Budget(sandbox.Limits(wall_seconds=60, cpu_seconds=120, memory_bytes=8 * GiB, processes=512), 60),
+    "numpy": Budget(sandbox.Limits(wall_seconds=120, cpu_seconds=240, memory_bytes=8 * GiB, processes=512,
+                                   result_bytes=32 * 2 ** 20), 30),
+    "mnist": Budget(sandbox.Limits(wall_seconds=400, cpu_seconds=1200, memory_bytes=12 * GiB, processes=512), 150),
+    "cifar": Budget(sandbox.Limits(wall_seconds=300, cpu_seconds=900, memory_bytes=12 * GiB, processes=512), 90),
+    "public_tests": Budget(sandbox.Limits(wall_seconds=900, cpu_seconds=2400, memory_bytes=12 * GiB, processes=512,
+                                          result_bytes=1 * 2 ** 20), 300),
 }
 
 
@@ -152,13 +166,13 @@ def read_submission(folder):
         except OSError as error:
             problems.append(f"{name}: not a plain file ({error.strerror}); upload the file itself")
             continue
+        mode = os.fstat(descriptor).st_mode
+        if not stat.S_ISREG(mode):
+            os.close(descriptor)
+            problems.append(f"{name}/: folders are not read; upload the files at the top level" if stat.S_ISDIR(mode)
+                            else f"{name}: not a plain file")
+            continue
         with os.fdopen(descriptor, "rb") as stream:
-            if stat.S_ISDIR(os.fstat(stream.fileno()).st_mode):
-                problems.append(f"{name}/: folders are not read; upload the files at the top level")
-                continue
-            if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
-                problems.append(f"{name}: not a plain file")
-                continue
             limit = min(submission.MAX_MEMBER_BYTES, submission.MAX_TOTAL_BYTES - total)
             data = stream.read(limit + 1)
         if len(data) > limit:
@@ -243,6 +257,7 @@ class Box:
     python: str
     data_dir: str
     user: str = "nobody"
+    budgets: dict = dataclasses.field(default_factory=lambda: dict(BUDGETS))
 
     def run(self, kind, task, inputs, files):
         """Run one box_task kind on the submission's files; returns the Outcome (result validated JSON)."""
@@ -257,12 +272,13 @@ class Box:
                 shutil.copyfile(os.path.join(PROJECT, name), os.path.join(scratch, name))
             shutil.copyfile(os.path.join(PROJECT, "autograder", "box_task.py"), os.path.join(scratch, "box_task.py"))
             with open(os.path.join(scratch, "task.json"), "w") as stream:
-                json.dump({"kind": kind, **task}, stream)
+                json.dump({"kind": kind, "check_seconds": self.budgets[kind].check_seconds,
+                           "sole_user": sandbox.is_root(), **task}, stream)
             if inputs:
                 np.savez(os.path.join(scratch, "inputs.npz"), **inputs)
             env = {"HW2_DATA_DIR": self.data_dir, "HW2_RUNS_DIR": os.path.join(scratch, "runs"),
                    "MPLCONFIGDIR": scratch, "PYTHONDONTWRITEBYTECODE": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
-            return sandbox.run_boxed([self.python, "box_task.py", scratch], scratch, limits=TASK_LIMITS[kind],
+            return sandbox.run_boxed([self.python, "box_task.py", scratch], scratch, limits=self.budgets[kind].limits,
                                      env=env, user=self.user)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
@@ -296,9 +312,10 @@ def box_problem(outcome):
 
 
 def first_difference(submitted, rerun):
-    """"" when two printed texts agree line by line, else their first differing lines."""
-    for line, (mine, theirs) in enumerate(zip(submitted.strip().splitlines() + [""] * 2,
-                                              rerun.strip().splitlines() + [""] * 2), start=1):
+    """"" when two printed texts agree line by line but for durations, else their first differing lines."""
+    def lines(text):
+        return submission.DURATION.sub("<time>", text).strip().splitlines() + [""] * 2
+    for line, (mine, theirs) in enumerate(zip(lines(submitted), lines(rerun)), start=1):
         if mine != theirs:
             return f"line {line}: log {mine[:120]!r}, re-run {theirs[:120]!r}"
     return ""
@@ -492,13 +509,6 @@ def read_hidden_seed(paths):
         raise GraderError(f"{paths.hidden_seed} must hold one integer ({error})") from None
 
 
-def reference_descriptions(out_dims):
-    """The reference's MNIST and 7.1/7.2 descriptions, computed in this process (trusted code)."""
-    import hw2_cifar
-    import hw2_mnist
-    return box_task.describe_mnist(hw2_mnist), box_task.describe_cifar(hw2_cifar, out_dims)
-
-
 def module_of(log_name):
     """The exercise module a log's script tests: evaluation_X.txt -> hw2_X."""
     return "hw2_" + log_name[len("evaluation_"):-len(".txt")]
@@ -520,28 +530,46 @@ def run_if_importable(box, kind, task, inputs, files, grading, module, timing_na
     return ({} if problem else outcome.result), problem
 
 
-def grade_part2(box, files, rng, grading):
+def grade_part2(box, files, rng, grading, selected):
+    """6.1-6.4: each exercise's hidden cases in a box of their own (a function that hangs costs only its exercise)."""
     import hw2_numpy   # the reference
-    built = hidden.part2_cases(hw2_numpy, rng)
-    task = {"cases": [{"function": case.function, "args": case.args} for case in built.cases]}
-    result, problem = run_if_importable(box, "numpy", task, built.inputs, files, grading, "hw2_numpy",
-                                        "Part II hidden cases")
-    outputs = result.get("outputs", [])
-    for index, case in enumerate(built.cases):
-        checks = grading.checks.setdefault(case.exercise, [])
-        if problem:
-            checks.append((case.label, problem))
-            continue
-        returned = outputs[index] if isinstance(outputs, list) and index < len(outputs) else None
-        checks.append(judged(case.label, lambda r=returned, c=case: c.judge(box_task.decode(entry({"output": r},
-                                                                                                  "output")))))
+    with quiet():
+        built = hidden.part2_cases(hw2_numpy, rng)
+    for number in sorted({case.exercise for case in built.cases} & selected):
+        cases = [case for case in built.cases if case.exercise == number]
+        keys = {value["array"] for case in cases for value in case.args if "array" in value}
+        task = {"cases": [{"function": case.function, "args": case.args} for case in cases]}
+        result, problem = run_if_importable(box, "numpy", task, {key: built.inputs[key] for key in keys}, files,
+                                            grading, "hw2_numpy", f"{number} hidden cases")
+        outputs = result.get("outputs", [])
+        checks = grading.checks.setdefault(number, [])
+        for index, case in enumerate(cases):
+            if problem:
+                checks.append((case.label, problem))
+                continue
+            returned = outputs[index] if isinstance(outputs, list) and index < len(outputs) else None
+            checks.append(judged(case.label, lambda r=returned, c=case: c.judge(
+                box_task.decode(entry({"output": r}, "output")))))
 
 
-def grade_models(box, files, rng, grading, data):
-    """5.1, 5.2, 7.1, 7.2: the box observes the student's models on the grader's inputs."""
-    out_dim = int(rng.choice([3, 5, 7, 12]))
-    mnist_reference, cifar_reference = reference_descriptions([10, out_dim])
+@contextlib.contextmanager
+def quiet():
+    """Keep what the reference prints (its exercise() banners) out of the grader's output."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        yield
 
+
+def part_rng(hidden_seed, part):
+    """The hidden inputs' stream of one part: the same whatever else is graded."""
+    return np.random.default_rng([hidden_seed, zlib.crc32(part.encode())])
+
+
+def grade_mnist(box, files, rng, grading, data):
+    """5.1 and 5.2: the box describes and briefly trains the student's models on the grader's images;
+    the expected structure is the reference's, described in this process."""
+    import hw2_mnist   # the reference's
+    with quiet():
+        mnist_reference = box_task.describe_mnist(hw2_mnist)
     train, test = data["mnist"]
     chosen_train = rng.choice(len(train.X), MNIST_TRAIN_IMAGES, replace=False)
     chosen_eval = rng.choice(len(test.X), MNIST_EVAL_IMAGES, replace=False)
@@ -552,6 +580,14 @@ def grade_models(box, files, rng, grading, data):
     for number, found in checks.items():
         grading.checks.setdefault(number, []).extend((label, problem or reason) for label, reason in found)
 
+
+def grade_cifar(box, files, rng, grading, data):
+    """7.1 and 7.2: the box observes the student's model, loss and optimizer on the grader's inputs,
+    with an out_dim other than 10; the expected structure is the reference's."""
+    import hw2_cifar   # the reference's
+    out_dim = int(rng.choice([3, 5, 7, 12]))
+    with quiet():
+        cifar_reference = box_task.describe_cifar(hw2_cifar, [10, out_dim])
     val_X, val_Y = data["cifar_val"]
     chosen = rng.choice(len(val_X), CIFAR_TRAIN_STEPS * CIFAR_BATCH, replace=False)
     images = val_X[chosen].astype(np.float32)
@@ -570,14 +606,16 @@ def grade_models(box, files, rng, grading, data):
         grading.checks.setdefault(number, []).extend((label, problem or reason) for label, reason in found)
 
 
-def grade_logs(box, files, grading):
+def grade_logs(box, files, grading, selected):
     """Gate every exercise on its public tests: OK in the submitted log and OK in a re-run of its script."""
     for log_name, script in submission.LOGS.items():
+        covered = [exercise for exercise in EXERCISES if exercise.log == log_name and exercise.number in selected]
+        if not covered:
+            continue
         source = submission.read_project_file(script)
         expected_tests = submission.script_tests(source)
         test_class = next(node.name for node in ast.parse(source).body if isinstance(node, ast.ClassDef))
         submitted = submitted_log(log_name, files, expected_tests)
-        covered = [exercise for exercise in EXERCISES if exercise.log == log_name]
         if submitted.problem:   # nothing to compare: no need to run it again
             for exercise in covered:
                 grading.gates[exercise.number] = submitted.problem
@@ -646,9 +684,9 @@ def test_entry(name, number, score, max_score, output, visibility="visible"):
             "status": "passed" if score >= max_score else "failed", "output": output, "visibility": visibility}
 
 
-def exercise_entries(grading, read_problems):
+def exercise_entries(grading, read_problems, selected):
     entries = []
-    for exercise in EXERCISES:
+    for exercise in (exercise for exercise in EXERCISES if exercise.number in selected):
         checks = grading.checks.get(exercise.number, [])
         passed = sum(1 for _, reason in checks if not reason)
         gate = grading.gates.get(exercise.number, "")
@@ -665,20 +703,32 @@ def exercise_entries(grading, read_problems):
     return entries
 
 
-def grade(paths, box, hidden_seed, data):
-    """The results (a dict in Gradescope's format) of the submission under paths.root."""
+ALL_PARTS = frozenset([exercise.number for exercise in EXERCISES] + ["7.3"])
+
+
+def grade(paths, box, hidden_seed, selected=ALL_PARTS):
+    """The results (a dict in Gradescope's format) of the submission under paths.root.
+
+    selected: the exercise numbers to grade (all by default; a subset regrades only those, and
+    the results then hold only their entries).
+    """
     start = time.monotonic()
     files, read_problems = read_submission(paths.submission)
     grading = Grading()
-    rng = np.random.default_rng(hidden_seed)
-    grade_part2(box, files, rng, grading)
-    grade_models(box, files, rng, grading, data)
-    grade_logs(box, files, grading)
-    tests = exercise_entries(grading, read_problems)
-    own_model, leaderboard = own_model_entries(files, paths.labels)
-    tests += own_model
-    tests += [test_entry(f"{number} {title} (graded by hand)", number, 0, 0,
-                         f"worth {points} points, graded by the course staff") for number, title, points in MANUAL]
+    grade_part2(box, files, part_rng(hidden_seed, "part2"), grading, selected)
+    if selected & {"5.1", "5.2"}:
+        grade_mnist(box, files, part_rng(hidden_seed, "mnist"), grading, load_data(box.data_dir))
+    if selected & {"7.1", "7.2"}:
+        grade_cifar(box, files, part_rng(hidden_seed, "cifar"), grading, load_data(box.data_dir))
+    grade_logs(box, files, grading, selected)
+    tests = exercise_entries(grading, read_problems, selected)
+    leaderboard = []
+    if "7.3" in selected:
+        own_model, leaderboard = own_model_entries(files, paths.labels)
+        tests += own_model
+    if selected == ALL_PARTS:
+        tests += [test_entry(f"{number} {title} (graded by hand)", number, 0, 0, f"worth {points} points, "
+                             "graded by the course staff") for number, title, points in MANUAL]
     score = round(sum(test["score"] for test in tests), 4)
     timing = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in grading.seconds.items())
     return {"score": score, "execution_time": round(time.monotonic() - start),
@@ -688,16 +738,17 @@ def grade(paths, box, hidden_seed, data):
             "extra_data": {"seconds": grading.seconds, "timing": timing}}
 
 
+@functools.lru_cache(maxsize=2)
 def load_data(data_dir):
     """The MNIST splits and the CIFAR-10-739 val split from data_dir (the folder the box reads too),
-    through the reference's loaders (trusted); DataError names what is missing."""
-    os.environ["HW2_DATA_DIR"] = data_dir   # searched first by hw2_utils.find_dataset
+    through the reference's loaders (trusted); GraderError names what is missing."""
     import hw2_utils
-    for files in (["mnist.pkl.gz"], [os.path.join(hw2_utils.CIFAR_FOLDER, name) for name in hw2_utils.cifar_files()]):
-        if hw2_utils.find_dataset(files) != os.path.abspath(data_dir):
-            raise GraderError(f"{data_dir} lacks {files[0]}: put both datasets there (HW2_DATA_DIR) with "
-                              "HW2_DATA_MIRROR=... ./get_dataset.sh")
-    train, _, test = hw2_utils.load_mnist()
+    needed = [hw2_utils.MNIST_FILE] + [os.path.join(hw2_utils.CIFAR_FOLDER, name) for name in hw2_utils.cifar_files()]
+    missing = [name for name in needed if not os.path.isfile(os.path.join(data_dir, name))]
+    if missing:
+        raise GraderError(f"{data_dir} lacks {', '.join(missing)}: build the data there with "
+                          f"HW2_DATA_OUT={data_dir} ./get_dataset.sh (and point HW2_DATA_DIR at it)")
+    train, _, test = hw2_utils.load_mnist(data_dir)
     folder = os.path.join(data_dir, hw2_utils.CIFAR_FOLDER)
     val_X = np.load(os.path.join(folder, "val_X.npy"), allow_pickle=False)
     val_Y = np.load(os.path.join(folder, "val_y.npy"), allow_pickle=False)
@@ -709,17 +760,22 @@ def failure_results(start):
             "stdout_visibility": "hidden", "tests": []}
 
 
-def grade_root(paths, hidden_seed=None, user="nobody"):
+def grade_root(paths, hidden_seed=None, user="nobody", selected=ALL_PARTS, budgets=None):
     """Grade paths.root and write paths.results; returns the results. Never raises: a failing grader
-    writes score 0 with a message for the student and its traceback on stdout (for the staff)."""
+    writes score 0 with a message for the student and its traceback on stdout (for the staff).
+
+    budgets: the box's limits per task kind (default BUDGETS)."""
     start = time.monotonic()
     try:
         seed = read_hidden_seed(paths) if hidden_seed is None else hidden_seed
         data_dir = os.path.abspath(os.environ.get("HW2_DATA_DIR") or os.path.join(PROJECT, "data"))
-        data = load_data(data_dir)
-        box = Box(sys.executable, data_dir, user)
+        box = Box(sys.executable, data_dir, user, dict(budgets or BUDGETS))
         box.check()
-        results = grade(paths, box, seed, data)
+        isolated = sandbox.is_root() and sandbox.namespaces_available()
+        print(f"grading as {'root: student code runs as ' + user if sandbox.is_root() else 'a plain user'}; "
+              f"network and mount namespaces: {'yes' if isolated else 'not available here'}")
+        results = grade(paths, box, seed, selected)
+        results["extra_data"]["namespaces"] = isolated
     except BaseException:   # the one place that must survive anything: results.json is always written
         traceback.print_exc(file=sys.stdout)
         results = failure_results(start)
@@ -728,13 +784,19 @@ def grade_root(paths, hidden_seed=None, user="nobody"):
     return results
 
 
-def temporary_root(zip_path, labels):
-    """A grading root like Gradescope's (private to this user) holding one zip and the labels."""
+def temporary_root(upload, labels):
+    """A grading root like Gradescope's (private to this user) holding the upload (a zip, or a folder
+    whose top-level files are copied as a student's uploaded files) and the labels."""
     root = tempfile.mkdtemp(prefix="hw2-grade-")
     paths = Paths(root)
     os.makedirs(paths.submission)
     os.makedirs(paths.source)
-    shutil.copyfile(zip_path, os.path.join(paths.submission, os.path.basename(zip_path)))
+    if os.path.isdir(upload):
+        for name in os.listdir(upload):
+            if os.path.isfile(os.path.join(upload, name)) and not os.path.islink(os.path.join(upload, name)):
+                shutil.copyfile(os.path.join(upload, name), os.path.join(paths.submission, name))
+    else:
+        shutil.copyfile(upload, os.path.join(paths.submission, os.path.basename(upload)))
     if labels:
         shutil.copyfile(labels, paths.labels)
     return paths
@@ -747,30 +809,38 @@ def print_table(results, out=sys.stdout):
     width = max([len(row[0]) for row in rows] + [4])
     for name, points, status, reason in rows:
         print(f"{name:<{width}}  {points:>7}  {status:<6}  {reason[:100]}", file=out)
-    print(f"{'total':<{width}}  {results['score']:g}/{MAX_SCORE:g}  ({results['execution_time']} s)", file=out)
+    most = sum(test["max_score"] for test in results["tests"]) or MAX_SCORE
+    print(f"{'total':<{width}}  {results['score']:g}/{most:g}  ({results['execution_time']} s)", file=out)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("zip", nargs="?", help="grade this zip in a temporary root (default: grade $AUTOGRADER_ROOT)")
+    parser.add_argument("zip", nargs="?", help="grade this zip (or a folder of uploaded files) in a temporary root "
+                        "(default: grade $AUTOGRADER_ROOT)")
     parser.add_argument("--labels", help="private_test_y.npy (without it 7.3 scores 0 and says why)")
     parser.add_argument("--results", help="where to copy results.json (default ROOT/results/results.json)")
     parser.add_argument("--hidden-seed", type=int, help="the hidden cases' seed (default ROOT/source/hidden_seed.txt; "
                         "a fresh random one for a zip)")
     parser.add_argument("--user", default="nobody", help="the unprivileged user student code runs as (when root)")
+    parser.add_argument("--only", help=f"grade only these parts, e.g. 6.1,6.2,7.3 (of {', '.join(sorted(ALL_PARTS))})")
     args = parser.parse_args(argv)
+    selected = ALL_PARTS if not args.only else frozenset(part.strip() for part in args.only.split(","))
+    if not selected <= ALL_PARTS:
+        parser.error(f"--only: no such part {', '.join(sorted(selected - ALL_PARTS))}; "
+                     f"the parts are {', '.join(sorted(ALL_PARTS))}")
     if args.zip is None:
         paths = Paths(os.environ.get("AUTOGRADER_ROOT", DEFAULT_ROOT))
-        results = grade_root(paths, args.hidden_seed, args.user)
+        results = grade_root(paths, args.hidden_seed, args.user, selected)
     else:
-        if not os.path.isfile(args.zip):
+        if not os.path.exists(args.zip):
             parser.error(f"no such file: {args.zip}")
         if args.labels and not os.path.isfile(args.labels):
             parser.error(f"no such labels file: {args.labels}")
         seed = args.hidden_seed if args.hidden_seed is not None else int.from_bytes(os.urandom(4), "little")
+        print(f"hidden-case seed {seed} (--hidden-seed {seed} grades with the same cases)")
         paths = temporary_root(args.zip, args.labels)
         try:
-            results = grade_root(paths, seed, args.user)
+            results = grade_root(paths, seed, args.user, selected)
             if args.results:
                 os.makedirs(os.path.dirname(os.path.abspath(args.results)), exist_ok=True)
                 atomic_write_text(args.results, json.dumps(results, indent=1) + "\n")

@@ -145,32 +145,49 @@ def _child_setup(limits, ids, scratch, isolate):
     return setup
 
 
-def user_processes(uid):
-    """Pids of the live processes owned by uid (zombies, already dead, are left to their reaper)."""
-    pids = []
+def _processes(uid):
+    """(pid, parent pid, state letter) of every process owned by uid, zombies included."""
+    found = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
                 with open(f"/proc/{entry}/stat", "rb") as stream:
-                    state = stream.read().rsplit(b")", 1)[1].split()[0]
-                if os.stat(f"/proc/{entry}").st_uid == uid and state != b"Z":
-                    pids.append(int(entry))
-            except (FileNotFoundError, ProcessLookupError, IndexError):
+                    fields = stream.read().rsplit(b")", 1)[1].split()
+                if os.stat(f"/proc/{entry}").st_uid == uid:
+                    found.append((int(entry), int(fields[1]), fields[0].decode()))
+            except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
                 pass
-    return pids
+    return found
+
+
+def user_processes(uid):
+    """Pids of the live processes owned by uid (not zombies: those are dead, waiting to be reaped)."""
+    return [pid for pid, _, state in _processes(uid) if state != "Z"]
+
+
+PR_SET_CHILD_SUBREAPER = 36
+
+
+@functools.lru_cache(maxsize=None)
+def _adopt_orphans():
+    """Make this process the reaper of its orphaned descendants (Linux prctl), so that what a task
+    forked and left behind dies here, not under a PID 1 that may never reap it: zombies count
+    toward the sandbox user's process limit until someone does."""
+    _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 
 
 def kill_user_processes(uid, seconds=10.0):
-    """SIGKILL every live process owned by uid (as root, after a task: nothing it started survives).
-
-    Repeats until none is left (a fork bomb may still be forking while we kill), for `seconds` at most.
-    """
+    """SIGKILL every process owned by uid and reap those orphaned to us, until none is left, zombies
+    included (a fork bomb may still be forking while we kill), for `seconds` at most."""
     deadline = time.monotonic() + seconds
-    while (pids := user_processes(uid)) and time.monotonic() < deadline:
-        for pid in pids:
+    while (found := _processes(uid)) and time.monotonic() < deadline:
+        for pid, parent, state in found:
             try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
+                if state != "Z":
+                    os.kill(pid, signal.SIGKILL)
+                elif parent == os.getpid():
+                    os.waitpid(pid, os.WNOHANG)
+            except (ProcessLookupError, ChildProcessError):
                 pass
         time.sleep(0.02)
 
@@ -223,6 +240,8 @@ def run_boxed(argv, scratch, *, limits=Limits(), env=None, user="nobody", result
     isolate = ids is not None and (namespaces_available() if isolate is None else isolate)
     scratch = os.path.abspath(scratch)
     environment = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": scratch, "LANG": "C.UTF-8", **(env or {})}
+    if ids is not None:
+        _adopt_orphans()
     with tempfile.TemporaryDirectory(prefix="hw2-box-output-") as outputs:
         out_path, err_path = os.path.join(outputs, "stdout"), os.path.join(outputs, "stderr")
         start = time.monotonic()

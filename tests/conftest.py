@@ -2,7 +2,8 @@
 tests that wait for them run last, so that the runs overlap with every other test (public_runs.py)."""
 import public_runs
 
-WAITS_FOR_PUBLIC_RUNS = ("tests/test_logs.py::test_public_script", "tests/test_logs.py::test_logs_are_remade")
+WAITS_FOR_PUBLIC_RUNS = ("tests/test_logs.py::test_public_script", "tests/test_logs.py::test_logs_are_remade",
+                         "tests/test_grade.py::test_the_reference_submission", "tests/test_grade.py::test_a_broken")
 
 
 def pytest_collection_modifyitems(session, config, items):

@@ -1,0 +1,553 @@
+"""The autograder (autograder/grade.py) on real submissions: the reference scores 34/34, a broken
+function loses exactly its points, and an adversarial corpus built from the reference, one attack
+per submission, leaves the attacked part at 0, the honest parts at their points and the grader's
+files, labels and results untouched.
+
+A full grading re-runs all three public scripts in the box (minutes); the attacks are graded on
+Part II and 7.3 only (`selected`), with short limits, and their logs are forged the way a cheating
+student would: a correct fingerprint of the submitted sources and OK for every test. The private
+labels are stood in for: the public-test labels for the full gradings, random labels (a byte
+pattern found nowhere else) for the attacks.
+"""
+import dataclasses
+import hashlib
+import json
+import os
+import shutil
+import socket
+import stat
+import subprocess
+import sys
+import threading
+import time
+import zipfile
+
+import numpy as np
+import pytest
+
+import hw2_submission
+import hw2_utils
+import public_runs
+from autograder import grade, sandbox
+
+ROOT = hw2_utils.ROOT
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="the box's user switch and namespaces need root "
+                                "(CI and Gradescope run as root)")
+PART2_AND_CSV = frozenset({"6.1", "6.2", "6.3", "6.4", "7.3"})
+HONEST_PART2 = {"6.1": 5, "6.2": 2, "6.3": 3, "6.4": 2, "7.3": 10}
+SHARED_WRITABLE = sandbox.WRITABLE_BY_ALL
+
+
+def fast_budgets():
+    """The attacks' limits: short enough that a hang costs seconds, long enough for honest code."""
+    def shorter(budget, wall, check):
+        return grade.Budget(dataclasses.replace(budget.limits, wall_seconds=wall), check)
+    budgets = dict(grade.BUDGETS)
+    budgets["import"] = shorter(budgets["import"], 30, 30)
+    budgets["numpy"] = shorter(budgets["numpy"], 60, 10)
+    budgets["public_tests"] = shorter(budgets["public_tests"], 120, 20)
+    return budgets
+
+
+def reference_files():
+    """name -> bytes of the reference's own submission files (no logs, no CSV)."""
+    return {name: hw2_submission.read_project_file(name) for name in hw2_submission.submission_files()
+            if name.endswith((".py", ".sh"))}
+
+
+def forged_log(log_name, files):
+    """What a student could write by hand: the right fingerprint for `files` and OK for every test."""
+    user, seed = hw2_submission.read_identity(files["hw2_utils.py"])
+    lines = [hw2_submission.fingerprint_line(log_name, user, seed, read=files.get)]
+    for test in hw2_submission.script_tests(hw2_submission.read_project_file(hw2_submission.LOGS[log_name])):
+        lines += [f"=== BEGIN {test} ===", "OK", f"=== END {test} ==="]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def csv_for(labels, accuracy, seed=0):
+    """submission.csv bytes matching `labels` on about `accuracy` of the rows, in shuffled row order."""
+    rng = np.random.default_rng(seed)
+    predictions = labels.copy()
+    wrong = rng.random(len(labels)) >= accuracy
+    predictions[wrong] = (predictions[wrong] + 1) % 10
+    order = rng.permutation(len(labels))
+    return ("Id,Category\n" + "".join(f"{i},{predictions[i]}\n" for i in order)).encode()
+
+
+def write_zip(path, members):
+    """members: name -> bytes, or name -> (bytes, ZipInfo-adjusting function)."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+
+
+def files_under(top):
+    """Regular files under a folder (or the file itself), not following links, caches left out."""
+    if not os.path.isdir(top):
+        return [top] if os.path.isfile(top) else []
+    found = []
+    for folder, folders, names in os.walk(top):
+        folders[:] = [name for name in folders if name != "__pycache__"]
+        found += [os.path.join(folder, name) for name in names
+                  if os.path.isfile(os.path.join(folder, name)) and not os.path.islink(os.path.join(folder, name))]
+    return found
+
+
+def snapshot(paths):
+    """sha256 of every file under paths (files or folders), to show that grading changed none."""
+    found = {}
+    for path in (path for top in paths for path in files_under(top)):
+        with open(path, "rb") as stream:
+            found[path] = hashlib.sha256(stream.read()).hexdigest()
+    return found
+
+
+def reference_tree():
+    return [os.path.join(ROOT, name) for name in os.listdir(ROOT) if name.startswith("hw2_") and name.endswith(".py")] \
+        + [os.path.join(ROOT, "tests"), os.path.join(ROOT, "autograder")]
+
+
+def scores(results):
+    return {test["number"]: test["score"] for test in results["tests"] if test["max_score"] > 0}
+
+
+def check_results_format(results):
+    """results.json as Gradescope's autograder spec defines it (the fields we use, with their types)."""
+    assert isinstance(results["score"], (int, float)) and isinstance(results["execution_time"], int)
+    assert results["stdout_visibility"] in ("hidden", "visible", "after_due_date", "after_published")
+    for test in results["tests"]:
+        assert set(test) >= {"name", "number", "score", "max_score", "status", "output", "visibility"}
+        assert test["name"].startswith(test["number"] + " ")
+        assert test["status"] in ("passed", "failed") and 0 <= test["score"] <= test["max_score"]
+        assert test["visibility"] in ("hidden", "visible", "after_due_date", "after_published")
+    for entry in results.get("leaderboard", []):
+        assert set(entry) <= {"name", "value", "order"} and entry.get("order", "desc") in ("asc", "desc")
+    assert abs(results["score"] - sum(test["score"] for test in results["tests"])) < 1e-6
+    json.dumps(results)
+
+
+# --------------------------------------------------------------------------- full gradings
+
+def reference_zip(tmp_path, files=None, numpy_log=None):
+    """The reference submission with the logs of the session's public runs and a CSV at 84% of the
+    public-test labels (which stand in for the private ones)."""
+    files = dict(files or reference_files())
+    for log in hw2_submission.LOGS:
+        code, out, err = public_runs.result(log)
+        assert code == 0, err[-2000:]
+        files[log] = out.encode()
+    if numpy_log is not None:
+        files["evaluation_numpy.txt"] = numpy_log
+    labels = hw2_utils.load_cifar739().public_test.Y
+    files["submission.csv"] = csv_for(labels, 0.843)
+    path = tmp_path / "submission.zip"
+    write_zip(path, files)
+    return path
+
+
+def labels_path():
+    return os.path.join(hw2_utils.find_dataset([os.path.join(hw2_utils.CIFAR_FOLDER, "public_test_y.npy")]),
+                        hw2_utils.CIFAR_FOLDER, "public_test_y.npy")
+
+
+def grade_zip_cli(zip_path, results_path, *extra):
+    process = subprocess.run([sys.executable, os.path.join(ROOT, "autograder", "grade.py"), str(zip_path),
+                              "--labels", labels_path(), "--results", str(results_path), "--hidden-seed", "11",
+                              *extra], cwd=ROOT, capture_output=True, text=True, timeout=1500)
+    assert process.returncode == 0, process.stdout[-3000:] + process.stderr[-3000:]
+    with open(results_path) as stream:
+        return json.load(stream), process.stdout
+
+
+@needs_root
+def test_the_reference_submission_scores_full_marks(tmp_path):
+    before = snapshot(reference_tree())
+    results, printed = grade_zip_cli(reference_zip(tmp_path), tmp_path / "results.json")
+    check_results_format(results)
+    assert results["score"] == grade.MAX_SCORE == 34, printed
+    assert all(test["status"] == "passed" for test in results["tests"]), printed
+    assert scores(results) == {**{exercise.number: exercise.points for exercise in grade.EXERCISES}, "7.3": 10}
+    exact = next(test for test in results["tests"] if test["name"].startswith("7.3 own model: exact"))
+    assert exact["visibility"] == "after_due_date" and exact["output"] == "0.8430"
+    assert results["leaderboard"] == [{"name": "Private-test accuracy", "value": 0.843, "order": "desc"}]
+    manual = [test for test in results["tests"] if "graded by hand" in test["name"]]
+    assert [test["max_score"] for test in manual] == [0, 0, 0] and len(manual) == len(grade.MANUAL)
+    assert "34/34" in printed and "7.3 own model: private-test accuracy" in printed   # the table
+    assert snapshot(reference_tree()) == before
+
+
+@needs_root
+def test_a_broken_function_loses_exactly_its_points(tmp_path):
+    """relu broken (returns its input): its public test fails in the honestly regenerated log, and
+    only 6.2's points go."""
+    files = reference_files()
+    source = files["hw2_numpy.py"].decode()
+    broken = source.replace("def relu(x):", "def relu(x):\n    return x.copy()\n\n\ndef _unused_relu(x):", 1)
+    assert broken != source
+    files["hw2_numpy.py"] = broken.encode()
+    project = tmp_path / "project"
+    shutil.copytree(ROOT, project, ignore=shutil.ignore_patterns(".venv", "data", "runs", "submission*", ".git",
+                                                                  "__pycache__", "report"))
+    (project / "hw2_numpy.py").write_bytes(files["hw2_numpy.py"])
+    run = subprocess.run([sys.executable, "tests/hw2_test_numpy.py"], cwd=project, capture_output=True, text=True,
+                         env={**os.environ, "HW2_DATA_DIR": os.path.join(ROOT, "data")}, timeout=600)
+    assert run.returncode == 1 and "FAIL" in run.stdout   # test_relu fails: the log says so
+    results, printed = grade_zip_cli(reference_zip(tmp_path, files, run.stdout.encode()), tmp_path / "results.json")
+    check_results_format(results)
+    expected = {**{exercise.number: exercise.points for exercise in grade.EXERCISES}, "7.3": 10, "6.2": 0}
+    assert scores(results) == expected, printed
+    assert results["score"] == 32
+    relu = next(test for test in results["tests"] if test["number"] == "6.2")
+    assert "test_relu is not OK in evaluation_numpy.txt" in relu["output"]
+
+
+# --------------------------------------------------------------------------- the adversarial corpus
+
+@dataclasses.dataclass
+class Graded:
+    results: dict
+    root: str
+    secret: bytes
+
+
+def grade_attack(tmp_path, numpy_source=None, extra_members=None, replace=None):
+    """Grade Part II and 7.3 of the reference with one attack: hw2_numpy.py's source replaced, extra
+    zip members added (name -> bytes or ZipInfo, bytes), members replaced. Returns the results, the
+    grading root and the secret labels' bytes; checks on the way that the grader's folders and
+    the reference are unchanged, and that the labels' content is nowhere the box could write."""
+    root = tmp_path / "root"
+    paths = grade.Paths(str(root))
+    os.makedirs(paths.submission)
+    os.makedirs(paths.source)
+    os.chmod(root, 0o700)
+    labels = np.random.default_rng(99).integers(0, 10, 5000)
+    np.save(paths.labels, labels)
+    os.chmod(paths.labels, 0o600)
+    files = reference_files()
+    if numpy_source is not None:
+        files["hw2_numpy.py"] = numpy_source.encode()
+    for log in hw2_submission.LOGS:
+        files[log] = forged_log(log, files)
+    files["submission.csv"] = csv_for(labels, 0.9)
+    files.update(replace or {})
+    with zipfile.ZipFile(os.path.join(paths.submission, "submission.zip"), "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+        for info, data in (extra_members or []):
+            archive.writestr(info, data)
+    before = snapshot(reference_tree() + [paths.source])
+    started = time.time()
+    results = grade.grade_root(paths, hidden_seed=5, selected=PART2_AND_CSV, budgets=fast_budgets())
+    check_results_format(results)
+    with open(paths.results) as stream:
+        assert json.load(stream) == results   # the grader's own file, whatever the box tried
+    assert snapshot(reference_tree() + [paths.source]) == before
+    secret = labels.tobytes()
+    assert secret not in json.dumps(results).encode()
+    for folder in SHARED_WRITABLE:   # what the box could have written there, had it not had its own
+        for path in files_under(folder):
+            assert "hw2-attack" not in path
+            if os.path.getmtime(path) >= started and os.path.getsize(path) < 2 ** 24:
+                with open(path, "rb") as stream:
+                    assert secret[:4000] not in stream.read(), path
+    if os.geteuid() == 0:
+        assert sandbox.user_processes(sandbox.sandbox_ids("nobody")[0]) == []
+    return Graded(results, str(root), secret)
+
+
+def attacked_relu(body):
+    """hw2_numpy.py whose relu runs `body` first (indented code; `x` is relu's argument)."""
+    source = hw2_submission.read_project_file("hw2_numpy.py").decode()
+    indented = "\n".join("    " + line for line in body.strip().splitlines())
+    return source + f"\n\n_honest_relu = relu\n\n\ndef relu(x):\n{indented}\n    return _honest_relu(x)\n"
+
+
+def at_import(code):
+    return hw2_submission.read_project_file("hw2_numpy.py").decode() + "\n\n" + code.strip() + "\n"
+
+
+@needs_root
+def test_an_honest_submission_of_part2_scores_everything(tmp_path):
+    graded = grade_attack(tmp_path)
+    assert scores(graded.results) == HONEST_PART2
+
+
+IMPORT_ATTACKS = {
+    "endless loop": "while True:\n    pass",
+    "sys.exit(0)": "import sys\nsys.exit(0)",
+    "os._exit(0)": "import os\nos._exit(0)",
+    "20 GB": "_hog = bytearray(20 * 2 ** 30)",
+    "fork bomb": "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass",
+}
+
+
+@needs_root
+@pytest.mark.parametrize("attack", sorted(IMPORT_ATTACKS))
+def test_an_attack_at_import_costs_part2_only(tmp_path, attack):
+    graded = grade_attack(tmp_path, at_import(IMPORT_ATTACKS[attack]))
+    assert scores(graded.results) == {**{number: 0 for number in HONEST_PART2 if number != "7.3"}, "7.3": 10}
+    relu = next(test for test in graded.results["tests"] if test["number"] == "6.2")
+    assert "hw2_numpy" in relu["output"]
+
+
+def relu_attack_scores():
+    return {**HONEST_PART2, "6.2": 0}
+
+
+@needs_root
+def test_reading_the_labels_by_path_and_by_searching_fails(tmp_path):
+    labels = str(tmp_path / "root" / "source" / "private_test_y.npy")
+    body = f"""
+import os, time
+found = []
+for path in [{labels!r}, "/autograder/source/private_test_y.npy"]:
+    try:
+        found.append(open(path, "rb").read())
+    except OSError:
+        pass
+deadline = time.monotonic() + 5
+for top in ("/tmp", "/autograder", {str(tmp_path)!r}, "/"):
+    for folder, _, names in os.walk(top):
+        if time.monotonic() > deadline:
+            break
+        for name in names:
+            if name == "private_test_y.npy":
+                try:
+                    found.append(open(os.path.join(folder, name), "rb").read())
+                except OSError:
+                    pass
+for data in found:
+    for place in ("/tmp/hw2-attack-labels", "/var/tmp/hw2-attack-labels", "/dev/shm/hw2-attack-labels", "leak"):
+        try:
+            open(place, "wb").write(data)
+        except OSError:
+            pass
+    print(data)
+if not found:
+    raise RuntimeError("found no labels")
+"""
+    graded = grade_attack(tmp_path, attacked_relu(body))
+    assert scores(graded.results) == relu_attack_scores()
+
+
+@needs_root
+def test_writing_results_json_itself_changes_nothing(tmp_path):
+    results = str(tmp_path / "root" / "results" / "results.json")
+    body = f"""
+import json
+fake = json.dumps({{"score": 1000, "tests": []}})
+written = 0
+for path in ({results!r}, "/autograder/results/results.json", "/tmp/hw2-attack-results.json"):
+    try:
+        open(path, "w").write(fake)
+        written += 1
+    except OSError:
+        pass
+if written < 2:
+    raise RuntimeError("could not write the grader's results")
+"""
+    graded = grade_attack(tmp_path, attacked_relu(body))
+    assert scores(graded.results) == relu_attack_scores()
+
+
+@needs_root
+def test_printed_results_and_ok_lines_count_for_nothing(tmp_path):
+    source = at_import('print(\'{"score": 34, "tests": []}\')\nprint("=== BEGIN test_relu ===\\nOK\\n=== END test_relu ===")')
+    source = source.replace("def relu(x):", "def relu(x):\n    print('OK')\n    return x\n\n\ndef _unused(x):", 1)
+    graded = grade_attack(tmp_path, source)
+    assert scores(graded.results) == relu_attack_scores()
+
+
+@needs_root
+def test_monkeypatching_numpy_and_the_harness_does_not_fool_the_hidden_cases(tmp_path):
+    """The re-run is fooled (every assertion passes), the hidden cases, judged in the grader, are not."""
+    source = at_import("""
+import numpy as _np, unittest as _unittest
+_np.testing.assert_array_almost_equal = lambda *args, **kwargs: None
+_np.testing.assert_allclose = lambda *args, **kwargs: None
+_np.allclose = lambda *args, **kwargs: True
+_np.array_equal = lambda *args, **kwargs: True
+for _name in ("assertEqual", "assertTrue", "assertAlmostEqual", "assertIs"):
+    setattr(_unittest.TestCase, _name, lambda *args, **kwargs: None)
+""")
+    source = source.replace("def relu(x):", "def relu(x):\n    return x\n\n\ndef _unused(x):", 1)
+    graded = grade_attack(tmp_path, source)
+    assert scores(graded.results) == relu_attack_scores()
+
+
+@needs_root
+def test_no_socket_reaches_the_graders_loopback(tmp_path):
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    server.settimeout(0.2)
+    port, connections, stop = server.getsockname()[1], [], threading.Event()
+
+    def accept():
+        while not stop.is_set():
+            try:
+                connections.append(server.accept())
+            except OSError:
+                pass
+    thread = threading.Thread(target=accept)
+    thread.start()
+    try:
+        body = f'import socket\nsocket.create_connection(("127.0.0.1", {port}), timeout=2).sendall(b"leak")'
+        graded = grade_attack(tmp_path, attacked_relu(body))
+    finally:
+        stop.set()
+        thread.join()
+        server.close()
+    assert connections == []
+    assert scores(graded.results) == relu_attack_scores()
+
+
+@needs_root
+def test_deleting_the_graders_files_fails(tmp_path):
+    body = f"""
+import os, shutil
+failures = 0
+for path in ({str(tmp_path / 'root')!r}, {os.path.join(ROOT, 'tests')!r}, {os.path.join(ROOT, 'autograder')!r},
+             {os.path.join(ROOT, 'data')!r}, {os.path.join(ROOT, 'hw2_numpy.py')!r}):
+    try:
+        shutil.rmtree(path) if os.path.isdir(path) else os.remove(path)
+    except OSError:
+        failures += 1
+if failures:
+    raise RuntimeError("could not delete")
+"""
+    graded = grade_attack(tmp_path, attacked_relu(body))
+    assert scores(graded.results) == relu_attack_scores()
+    assert os.path.isfile(os.path.join(ROOT, "data", hw2_utils.MNIST_FILE))
+
+
+RELU_ATTACKS = {
+    "endless loop": "while True:\n    pass",
+    "20 GB": "_hog = bytearray(20 * 2 ** 30)",
+    "fork bomb": "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass",
+}
+
+
+@needs_root
+@pytest.mark.parametrize("attack", sorted(RELU_ATTACKS))
+def test_a_function_that_hangs_or_hogs_costs_only_its_exercise(tmp_path, attack):
+    graded = grade_attack(tmp_path, attacked_relu(RELU_ATTACKS[attack]))
+    assert scores(graded.results) == relu_attack_scores()
+
+
+@needs_root
+def test_zip_slip_links_and_absolute_paths_are_refused_and_the_rest_graded(tmp_path):
+    link = zipfile.ZipInfo("labels_link.py")
+    link.external_attr = (stat.S_IFLNK | 0o777) << 16
+    extra = [(zipfile.ZipInfo("../../hw2-attack-slip.py"), b"print('slip')"),
+             (zipfile.ZipInfo("/tmp/hw2-attack-absolute.py"), b"print('absolute')"),
+             (link, str(tmp_path / "root" / "source" / "private_test_y.npy").encode())]
+    graded = grade_attack(tmp_path, extra_members=extra)
+    assert scores(graded.results) == HONEST_PART2
+    assert "folders are not allowed" in graded.results["output"] and "symbolic link" in graded.results["output"]
+    assert not os.path.exists(tmp_path / "hw2-attack-slip.py") and not os.path.exists("/tmp/hw2-attack-absolute.py")
+
+
+@needs_root
+def test_a_200_mb_member_that_compresses_to_kilobytes_is_refused(tmp_path):
+    bomb = b"#" * (200 * 2 ** 20)
+    graded = grade_attack(tmp_path, replace={"hw2_numpy.py": bomb})
+    compressed = os.path.getsize(os.path.join(graded.root, "submission", "submission.zip"))
+    assert compressed < 2 ** 20
+    assert scores(graded.results) == {"6.1": 0, "6.2": 0, "6.3": 0, "6.4": 0, "7.3": 10}
+    assert "hw2_numpy.py: larger than 8 MiB" in graded.results["output"]
+
+
+# --------------------------------------------------------------------------- uploads, CSV, labels, failures
+
+def test_the_upload_may_be_the_zip_or_its_files(tmp_path):
+    files = {"hw2_numpy.py": b"x = 1\n", "submission.csv": b"Id,Category\n"}
+    (tmp_path / "zip").mkdir()
+    write_zip(tmp_path / "zip" / "anything.zip", files)
+    assert grade.read_submission(str(tmp_path / "zip")) == (files, [])
+    (tmp_path / "files").mkdir()
+    for name, data in files.items():
+        (tmp_path / "files" / name).write_bytes(data)
+    os.symlink("/etc/passwd", tmp_path / "files" / "hw2_utils.py")
+    (tmp_path / "files" / "folder").mkdir()
+    read, problems = grade.read_submission(str(tmp_path / "files"))
+    assert read == files and any("hw2_utils.py: not a plain file" in p for p in problems)
+    assert any("folder/: folders are not read" in p for p in problems)
+    (tmp_path / "zip" / "second.zip").write_bytes(b"")
+    assert "upload one submission.zip" in grade.read_submission(str(tmp_path / "zip"))[1][0]
+
+
+@pytest.mark.parametrize("mutate, problem", [
+    (lambda rows: rows[:1] + rows[:0:-1], None),
+    (lambda rows: rows[:-1], "lacks 1 Ids"),
+    (lambda rows: rows + [rows[1]], "appears twice"),
+    (lambda rows: rows[:1] + ["5000,1"] + rows[2:], "Id must be"),
+    (lambda rows: rows[:1] + ["0,10"] + rows[2:], "Category 0-9"),
+    (lambda rows: rows[:1] + ["0,1.0"] + rows[2:], "integers"),
+    (lambda rows: ["Id,Label"] + rows[1:], "header"),
+])
+def test_the_csv_is_read_in_any_order_and_strictly(mutate, problem):
+    rows = ["Id,Category"] + [f"{i},{i % 10}" for i in range(5000)]
+    predictions, found = grade.read_predictions(("\n".join(mutate(rows)) + "\n").encode())
+    if problem is None:
+        assert found == "" and np.array_equal(predictions, np.arange(5000) % 10)
+    else:
+        assert predictions is None and problem in found
+
+
+@pytest.mark.parametrize("accuracy, points", [(0.69, 0), (0.70, 3), (0.749, 3), (0.75, 5), (0.80, 8), (0.83, 10),
+                                              (1.0, 10)])
+def test_tiers(tmp_path, accuracy, points):
+    labels = np.arange(5000) % 10
+    predictions = labels.copy()
+    predictions[: round((1 - accuracy) * 5000)] += 1
+    predictions %= 10
+    np.save(tmp_path / "labels.npy", labels)
+    csv = ("Id,Category\n" + "".join(f"{i},{p}\n" for i, p in enumerate(predictions))).encode()
+    entries, leaderboard = grade.own_model_entries({"submission.csv": csv}, str(tmp_path / "labels.npy"))
+    assert entries[0]["score"] == points and leaderboard[0]["value"] == round(accuracy, 4)
+
+
+def test_without_labels_7_3_says_so_and_scores_0():
+    csv = ("Id,Category\n" + "".join(f"{i},0\n" for i in range(5000))).encode()
+    entries, leaderboard = grade.own_model_entries({"submission.csv": csv}, "/nonexistent/labels.npy")
+    assert entries[0]["score"] == 0 and "private labels are not available" in entries[0]["output"]
+    assert leaderboard == []
+
+
+def test_a_failing_grader_still_writes_results_json(tmp_path):
+    """No hidden seed in the root: the grader cannot run, and says so to the student (score 0)."""
+    paths = grade.Paths(str(tmp_path))
+    results = grade.grade_root(paths)
+    with open(paths.results) as stream:
+        assert json.load(stream) == results
+    assert results["score"] == 0 and grade.CONTACT in results["output"]
+
+
+def test_every_public_test_is_covered_by_an_exercise():
+    covered = {(exercise.log, test) for exercise in grade.EXERCISES for test in exercise.public_tests}
+    for log, script in hw2_submission.LOGS.items():
+        tests = hw2_submission.script_tests(hw2_submission.read_project_file(script))
+        assert {(log, test) for test in tests} == {pair for pair in covered if pair[0] == log}
+
+
+def test_the_autograder_zip_holds_what_gradescope_needs(tmp_path):
+    labels = tmp_path / "private_test_y.npy"
+    np.save(labels, np.arange(5000) % 10)
+    out = tmp_path / "autograder.zip"
+    from autograder import package
+    assert package.main(["--labels", str(labels), "--out", str(out)]) == 0
+    with zipfile.ZipFile(out) as archive:
+        names = archive.namelist()
+        modes = {info.filename: info.external_attr >> 16 for info in archive.infolist()}
+        seed = archive.read("hidden_seed.txt")
+    assert {"setup.sh", "run_autograder", "autograder/grade.py", "autograder/box_task.py", "hw2_numpy.py",
+            "tests/hw2_test_numpy.py", "tests/reference.py", "requirements.txt", "private_test_y.npy",
+            "data-checksums/cifar-10-739/SHA256SUMS"} <= set(names)
+    assert modes["run_autograder"] & 0o111 and modes["setup.sh"] & 0o111 and int(seed) >= 0
+    assert not any(name.startswith(("data/", ".venv", "runs/")) or name.endswith(".npy") and "private" not in name
+                   for name in names)
+    bad = tmp_path / "bad.npy"
+    np.save(bad, np.arange(10))
+    assert package.main(["--labels", str(bad), "--out", str(tmp_path / "x.zip")]) == 1
+    assert not (tmp_path / "x.zip").exists()
