@@ -22,7 +22,7 @@ RUN     := runs/my_model
 ZIP     ?= submission/submission.zip
 
 .PHONY: all help venv data logs test bench bench-cifar train-cifar-spec train submission check-submission \
-        report autograder grade clean clean-logs FORCE
+        report autograder grade bench-grade clean clean-logs FORCE
 .DEFAULT_GOAL := all
 
 all: submission ## the main job: data, the three logs, the own model (submission.csv), the zip and its check
@@ -87,6 +87,9 @@ autograder: $(STAMP) | data ## autograder/autograder.zip for Gradescope: make au
 
 grade: $(STAMP) | data ## grade a zip as Gradescope would: make grade [ZIP=path] [LABELS=path] -> grade/results.json
 	$(PY) autograder/grade.py "$(ZIP)" $(if $(LABELS),--labels "$(LABELS)") --results grade/results.json
+
+bench-grade: $(STAMP) | data ## wall time and peak memory of grading a zip, per task: make bench-grade [ZIP=] [LABELS=]
+	$(PY) bench/bench_grade.py "$(ZIP)" $(if $(LABELS),--labels "$(LABELS)")
 
 clean-logs: ## remove the evaluation logs (and failed runs' output)
 	rm -f evaluation_*.txt evaluation_*.txt.failed

@@ -80,11 +80,13 @@ def time_limit(seconds):
     def expire(signum, frame):
         raise CheckTimeout(f"stopped after {seconds} s")
     previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(seconds)
+    # Again every second until it escapes: an exception raised where Python ignores it (a callback
+    # run at fork, a __del__) would otherwise be lost, and the check would run on.
+    signal.setitimer(signal.ITIMER_REAL, seconds, 1.0)
     try:
         yield
     finally:
-        signal.alarm(0)
+        signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
         stop_strays()
 

@@ -279,17 +279,21 @@ class Box:
             env = {"HW2_DATA_DIR": self.data_dir, "HW2_RUNS_DIR": os.path.join(scratch, "runs"),
                    "MPLCONFIGDIR": scratch, "PYTHONDONTWRITEBYTECODE": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
             return sandbox.run_boxed([self.python, "box_task.py", scratch], scratch, limits=self.budgets[kind].limits,
-                                     env=env, user=self.user)
+                                     env=env, user=self.user, visible=self.visible())
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
+
+    def visible(self):
+        """What the box must see besides its scratch folder: the interpreter's environment and the data."""
+        return [sys.prefix, self.data_dir]
 
     def check(self):
         """Raise GraderError unless the sandbox user can run the interpreter and read the data."""
         scratch = sandbox.make_scratch(user=self.user)
         try:
             probe = f"import numpy, os; assert os.path.isdir({self.data_dir!r}); open('result.json', 'w').write('1')"
-            outcome = sandbox.run_boxed([self.python, "-c", probe], scratch,
-                                        limits=sandbox.Limits(wall_seconds=60), user=self.user)
+            outcome = sandbox.run_boxed([self.python, "-c", probe], scratch, limits=sandbox.Limits(wall_seconds=60),
+                                        user=self.user, visible=self.visible())
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         if outcome.result != 1:

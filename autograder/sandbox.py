@@ -96,21 +96,24 @@ def make_scratch(parent=None, user="nobody"):
     return scratch
 
 
-def _isolate(scratch):
+def _isolate(keep):
     """In the child, as root: new network and mount namespaces, private tmpfs over the folders every
-    user may write, the scratch folder (our working folder, possibly inside one of them) bound back
-    in place. True when all of it took."""
+    user may write, and each folder of `keep` (the scratch folder, the interpreter, the data) that
+    lay in one of them bound back in place. True when all of it took."""
     if _unshare(CLONE_NEWNET | CLONE_NEWNS) != 0 or _mount(None, b"/", None, MS_REC | MS_PRIVATE, None) != 0:
         return False
-    for folder in WRITABLE_BY_ALL:
-        if os.path.isdir(folder) and not os.path.islink(folder):
-            if _mount(b"tmpfs", folder.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, PRIVATE_TMPFS_OPTIONS) != 0:
-                return False
-    if not os.path.isdir(scratch):   # hidden under a new tmpfs: "." is still the original folder
-        os.makedirs(scratch)
-        if _mount(b".", scratch.encode(), None, MS_BIND, None) != 0:
+    handles = [(path, os.open(path, os.O_PATH)) for path in keep]   # the originals, before they are covered
+    replaced = [folder for folder in WRITABLE_BY_ALL if os.path.isdir(folder) and not os.path.islink(folder)]
+    for folder in replaced:
+        if _mount(b"tmpfs", folder.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, PRIVATE_TMPFS_OPTIONS) != 0:
             return False
-        os.chdir(scratch)
+    for path, handle in handles:
+        if any(path == folder or path.startswith(folder + "/") for folder in replaced):
+            os.makedirs(path, exist_ok=True)
+            if _mount(f"/proc/self/fd/{handle}".encode(), path.encode(), None, MS_BIND | MS_REC, None) != 0:
+                return False
+        os.close(handle)
+    os.chdir(keep[0])
     return True
 
 
@@ -126,16 +129,16 @@ def namespaces_available():
     return os.waitpid(pid, 0)[1] == 0
 
 
-def _child_setup(limits, ids, scratch, isolate):
-    """Runs in the child between fork and exec (after it entered `scratch`): session, limits, then,
-    as root, the namespaces (when `isolate`) and the user."""
+def _child_setup(limits, ids, keep, isolate):
+    """Runs in the child between fork and exec: session, limits, then, as root, the namespaces (when
+    `isolate`, keeping the folders of `keep` visible, the first being the scratch folder) and the user."""
     def setup():
         os.setsid()
         for limit, value in ((resource.RLIMIT_CPU, limits.cpu_seconds), (resource.RLIMIT_AS, limits.memory_bytes),
                              (resource.RLIMIT_FSIZE, limits.file_bytes), (resource.RLIMIT_CORE, 0)):
             resource.setrlimit(limit, (value, value))
         if ids is not None:
-            if isolate and not _isolate(scratch):
+            if isolate and not _isolate(keep):
                 os._exit(125)   # never run with less isolation than was asked for
             os.setgroups([])
             os.setgid(ids[1])
@@ -228,12 +231,15 @@ def read_result(scratch, name, limit):
         return None, f"{name} is not JSON ({error})"
 
 
-def run_boxed(argv, scratch, *, limits=Limits(), env=None, user="nobody", result_name="result.json", isolate=None):
+def run_boxed(argv, scratch, *, limits=Limits(), env=None, user="nobody", result_name="result.json", isolate=None,
+              visible=()):
     """Run argv in the box with `scratch` (from `make_scratch`) as its folder; returns an Outcome.
 
     env: the child's whole environment besides PATH, HOME (= scratch) and LANG;
     pass what it needs (PYTHONPATH, ...) and nothing secret. isolate: use network
     and mount namespaces (root only; default: when `namespaces_available()`).
+    visible: folders the task reads besides its scratch folder (the interpreter's,
+    the data), kept in sight when they lie in a folder the namespace replaces.
     Outcome.isolated says whether they were used. Never raises for anything the child does.
     """
     ids = sandbox_ids(user) if is_root() else None
@@ -248,7 +254,8 @@ def run_boxed(argv, scratch, *, limits=Limits(), env=None, user="nobody", result
         with open(out_path, "wb") as out, open(err_path, "wb") as err:
             try:
                 process = subprocess.Popen(argv, cwd=scratch, env=environment, stdin=subprocess.DEVNULL, stdout=out,
-                                           stderr=err, preexec_fn=_child_setup(limits, ids, scratch, isolate),
+                                           stderr=err, preexec_fn=_child_setup(
+                                               limits, ids, [scratch, *map(os.path.abspath, visible)], isolate),
                                            close_fds=True)
             except (OSError, subprocess.SubprocessError) as error:   # e.g. the user may not run argv[0]
                 return Outcome(-1, False, 0.0, "", "", None, f"could not start {argv[0]}: {error}", isolate)

@@ -65,10 +65,10 @@ def forged_log(log_name, files):
 
 
 def csv_for(labels, accuracy, seed=0):
-    """submission.csv bytes matching `labels` on about `accuracy` of the rows, in shuffled row order."""
+    """submission.csv bytes matching `labels` on `accuracy` of the rows (to the nearest row), rows shuffled."""
     rng = np.random.default_rng(seed)
     predictions = labels.copy()
-    wrong = rng.random(len(labels)) >= accuracy
+    wrong = rng.permutation(len(labels))[:round((1 - accuracy) * len(labels))]
     predictions[wrong] = (predictions[wrong] + 1) % 10
     order = rng.permutation(len(labels))
     return ("Id,Category\n" + "".join(f"{i},{predictions[i]}\n" for i in order)).encode()
@@ -109,6 +109,11 @@ def reference_tree():
 
 def scores(results):
     return {test["number"]: test["score"] for test in results["tests"] if test["max_score"] > 0}
+
+
+def explain(results):
+    """What a failed assertion shows: each test's score and the start of its output."""
+    return "\n".join(f"{test['name']}: {test['score']}: {test['output'][:600]}" for test in results["tests"])
 
 
 def check_results_format(results):
@@ -269,7 +274,7 @@ def at_import(code):
 @needs_root
 def test_an_honest_submission_of_part2_scores_everything(tmp_path):
     graded = grade_attack(tmp_path)
-    assert scores(graded.results) == HONEST_PART2
+    assert scores(graded.results) == HONEST_PART2, explain(graded.results)
 
 
 IMPORT_ATTACKS = {
@@ -285,7 +290,7 @@ IMPORT_ATTACKS = {
 @pytest.mark.parametrize("attack", sorted(IMPORT_ATTACKS))
 def test_an_attack_at_import_costs_part2_only(tmp_path, attack):
     graded = grade_attack(tmp_path, at_import(IMPORT_ATTACKS[attack]))
-    assert scores(graded.results) == {**{number: 0 for number in HONEST_PART2 if number != "7.3"}, "7.3": 10}
+    assert scores(graded.results) == {**{number: 0 for number in HONEST_PART2 if number != "7.3"}, "7.3": 10}, explain(graded.results)
     relu = next(test for test in graded.results["tests"] if test["number"] == "6.2")
     assert "hw2_numpy" in relu["output"]
 
@@ -327,7 +332,7 @@ if not found:
     raise RuntimeError("found no labels")
 """
     graded = grade_attack(tmp_path, attacked_relu(body))
-    assert scores(graded.results) == relu_attack_scores()
+    assert scores(graded.results) == relu_attack_scores(), explain(graded.results)
 
 
 @needs_root
@@ -347,7 +352,7 @@ if written < 2:
     raise RuntimeError("could not write the grader's results")
 """
     graded = grade_attack(tmp_path, attacked_relu(body))
-    assert scores(graded.results) == relu_attack_scores()
+    assert scores(graded.results) == relu_attack_scores(), explain(graded.results)
 
 
 @needs_root
@@ -355,7 +360,7 @@ def test_printed_results_and_ok_lines_count_for_nothing(tmp_path):
     source = at_import('print(\'{"score": 34, "tests": []}\')\nprint("=== BEGIN test_relu ===\\nOK\\n=== END test_relu ===")')
     source = source.replace("def relu(x):", "def relu(x):\n    print('OK')\n    return x\n\n\ndef _unused(x):", 1)
     graded = grade_attack(tmp_path, source)
-    assert scores(graded.results) == relu_attack_scores()
+    assert scores(graded.results) == relu_attack_scores(), explain(graded.results)
 
 
 @needs_root
@@ -372,7 +377,7 @@ for _name in ("assertEqual", "assertTrue", "assertAlmostEqual", "assertIs"):
 """)
     source = source.replace("def relu(x):", "def relu(x):\n    return x\n\n\ndef _unused(x):", 1)
     graded = grade_attack(tmp_path, source)
-    assert scores(graded.results) == relu_attack_scores()
+    assert scores(graded.results) == relu_attack_scores(), explain(graded.results)
 
 
 @needs_root
@@ -399,7 +404,7 @@ def test_no_socket_reaches_the_graders_loopback(tmp_path):
         thread.join()
         server.close()
     assert connections == []
-    assert scores(graded.results) == relu_attack_scores()
+    assert scores(graded.results) == relu_attack_scores(), explain(graded.results)
 
 
 @needs_root
@@ -417,7 +422,7 @@ if failures:
     raise RuntimeError("could not delete")
 """
     graded = grade_attack(tmp_path, attacked_relu(body))
-    assert scores(graded.results) == relu_attack_scores()
+    assert scores(graded.results) == relu_attack_scores(), explain(graded.results)
     assert os.path.isfile(os.path.join(ROOT, "data", hw2_utils.MNIST_FILE))
 
 
@@ -432,7 +437,7 @@ RELU_ATTACKS = {
 @pytest.mark.parametrize("attack", sorted(RELU_ATTACKS))
 def test_a_function_that_hangs_or_hogs_costs_only_its_exercise(tmp_path, attack):
     graded = grade_attack(tmp_path, attacked_relu(RELU_ATTACKS[attack]))
-    assert scores(graded.results) == relu_attack_scores()
+    assert scores(graded.results) == relu_attack_scores(), explain(graded.results)
 
 
 @needs_root
@@ -443,7 +448,7 @@ def test_zip_slip_links_and_absolute_paths_are_refused_and_the_rest_graded(tmp_p
              (zipfile.ZipInfo("/tmp/hw2-attack-absolute.py"), b"print('absolute')"),
              (link, str(tmp_path / "root" / "source" / "private_test_y.npy").encode())]
     graded = grade_attack(tmp_path, extra_members=extra)
-    assert scores(graded.results) == HONEST_PART2
+    assert scores(graded.results) == HONEST_PART2, explain(graded.results)
     assert "folders are not allowed" in graded.results["output"] and "symbolic link" in graded.results["output"]
     assert not os.path.exists(tmp_path / "hw2-attack-slip.py") and not os.path.exists("/tmp/hw2-attack-absolute.py")
 
@@ -454,7 +459,7 @@ def test_a_200_mb_member_that_compresses_to_kilobytes_is_refused(tmp_path):
     graded = grade_attack(tmp_path, replace={"hw2_numpy.py": bomb})
     compressed = os.path.getsize(os.path.join(graded.root, "submission", "submission.zip"))
     assert compressed < 2 ** 20
-    assert scores(graded.results) == {"6.1": 0, "6.2": 0, "6.3": 0, "6.4": 0, "7.3": 10}
+    assert scores(graded.results) == {"6.1": 0, "6.2": 0, "6.3": 0, "6.4": 0, "7.3": 10}, explain(graded.results)
     assert "hw2_numpy.py: larger than 8 MiB" in graded.results["output"]
 
 
