@@ -250,24 +250,33 @@ def cifar_task(task, inputs):
             observed[mode] = {"logits": encode(logits), "probits": encode(probits), "alone": encode(alone)}
         return observed
 
-    def batch_norm_statistics():
-        """The moving statistics before, after an inference run and after one train step."""
-        with tf.Graph().as_default() as graph:
+    def train_graph(classes):
+        """The public tests' training recipe in a new graph: the 7.1 model, the 7.2 loss and a train
+        step that runs the UPDATE_OPS; returns its tensors by name."""
+        graph = tf.Graph()
+        with graph.as_default():
             X = tf.compat.v1.placeholder(tf.float32, (None, 32, 32, 3))
-            Y = tf.compat.v1.placeholder(tf.float32, (None, out_dim))
+            Y = tf.compat.v1.placeholder(tf.float32, (None, classes))
             is_training = tf.compat.v1.placeholder_with_default(False, ())
-            logit, probit = hw2_cifar.build_model(X, out_dim, is_training)
+            logit, probit = hw2_cifar.build_model(X, classes, is_training)
             mean_loss, optimizer = hw2_cifar.build_loss_optimizer(Y, logit)
             with tf.control_dependencies(tf.compat.v1.get_collection(update_ops)):
                 train_step = optimizer.minimize(mean_loss)
             moving = [v for v in tf.compat.v1.global_variables() if "moving_" in v.name]
-            labels = inputs["labels"]
-            with session(graph) as running:
-                before = running.run(moving)
-                running.run(probit, {X: images})
-                after_inference = running.run(moving)
-                running.run(train_step, {X: images, Y: labels, is_training: True})
-                after_training = running.run(moving)
+        return dict(graph=graph, X=X, Y=Y, is_training=is_training, probit=probit, mean_loss=mean_loss,
+                    train_step=train_step, moving=moving)
+
+    def batch_norm_statistics():
+        """The moving statistics before, after an inference run and after one train step."""
+        t = train_graph(out_dim)
+        moving = t["moving"]
+        with t["graph"].as_default(), session(t["graph"]) as running:
+            before = running.run(moving)
+            running.run(t["probit"], {t["X"]: images})
+            after_inference = running.run(moving)
+            running.run(t["train_step"], {t["X"]: images, t["Y"]: inputs["labels"], t["is_training"]: True})
+            after_training = running.run(moving)
+
         def change(values):
             return max((float(np.max(np.abs(a - b))) for a, b in zip(values, before)), default=0.0)
         return {"variables": len(moving), "inference_change": change(after_inference),
@@ -284,18 +293,11 @@ def cifar_task(task, inputs):
     def training_losses():
         """Losses of consecutive train steps on the grader's batches (the public test's recipe)."""
         batches_X, batches_Y = inputs["train_X"], inputs["train_Y"]
-        classes = batches_Y.shape[-1]
-        with tf.Graph().as_default() as graph:
-            X = tf.compat.v1.placeholder(tf.float32, (None, 32, 32, 3))
-            Y = tf.compat.v1.placeholder(tf.float32, (None, classes))
-            is_training = tf.compat.v1.placeholder_with_default(False, ())
-            logit, _ = hw2_cifar.build_model(X, classes, is_training)
-            mean_loss, optimizer = hw2_cifar.build_loss_optimizer(Y, logit)
-            with tf.control_dependencies(tf.compat.v1.get_collection(update_ops)):
-                train_step = optimizer.minimize(mean_loss)
-            with session(graph) as running:
-                return [float(running.run([train_step, mean_loss], {X: x, Y: y, is_training: True})[1])
-                        for x, y in zip(batches_X, batches_Y)]
+        t = train_graph(batches_Y.shape[-1])
+        with t["graph"].as_default(), session(t["graph"]) as running:
+            return [float(running.run([t["train_step"], t["mean_loss"]], {t["X"]: x, t["Y"]: y,
+                                                                           t["is_training"]: True})[1])
+                    for x, y in zip(batches_X, batches_Y)]
 
     for name, check in (("modes", outputs_by_mode), ("batch_norm", batch_norm_statistics),
                         ("loss", loss_of_logits), ("training_losses", training_losses)):
@@ -332,7 +334,8 @@ def import_task(task, inputs):
     return {"imported": task["module"]}
 
 
-TASKS = {"import": import_task, "numpy": numpy_task, "mnist": mnist_task, "cifar": cifar_task, "public_tests": public_tests_task}
+TASKS = {"import": import_task, "numpy": numpy_task, "mnist": mnist_task, "cifar": cifar_task,
+         "public_tests": public_tests_task}
 
 
 def main(code_dir):

@@ -25,7 +25,6 @@ import ast
 import contextlib
 import csv
 import dataclasses
-import functools
 import io
 import json
 import os
@@ -568,33 +567,29 @@ def part_rng(hidden_seed, part):
     return np.random.default_rng([hidden_seed, zlib.crc32(part.encode())])
 
 
-def grade_mnist(box, files, rng, grading, data):
+def grade_mnist(box, files, rng, grading):
     """5.1 and 5.2: the box describes and briefly trains the student's models on the grader's images;
     the expected structure is the reference's, described in this process."""
     import hw2_mnist   # the reference's
     with quiet():
         mnist_reference = box_task.describe_mnist(hw2_mnist)
-    train, test = data["mnist"]
-    chosen_train = rng.choice(len(train.X), MNIST_TRAIN_IMAGES, replace=False)
-    chosen_eval = rng.choice(len(test.X), MNIST_EVAL_IMAGES, replace=False)
-    inputs = {"train_X": train.X[chosen_train].reshape(-1, 28, 28, 1), "train_Y": train.Y[chosen_train],
-              "eval_X": test.X[chosen_eval].reshape(-1, 28, 28, 1)}
+    train_X, train_Y, eval_X, eval_Y = mnist_subsets(box.data_dir, rng)
+    inputs = {"train_X": train_X, "train_Y": train_Y, "eval_X": eval_X}
     result, problem = run_if_importable(box, "mnist", {}, inputs, files, grading, "hw2_mnist", "Part I models")
-    checks = mnist_checks(result, mnist_reference, test.Y[chosen_eval])
+    checks = mnist_checks(result, mnist_reference, eval_Y)
     for number, found in checks.items():
         grading.checks.setdefault(number, []).extend((label, problem or reason) for label, reason in found)
 
 
-def grade_cifar(box, files, rng, grading, data):
+def grade_cifar(box, files, rng, grading):
     """7.1 and 7.2: the box observes the student's model, loss and optimizer on the grader's inputs,
     with an out_dim other than 10; the expected structure is the reference's."""
     import hw2_cifar   # the reference's
     out_dim = int(rng.choice([3, 5, 7, 12]))
     with quiet():
         cifar_reference = box_task.describe_cifar(hw2_cifar, [10, out_dim])
-    val_X, val_Y = data["cifar_val"]
-    chosen = rng.choice(len(val_X), CIFAR_TRAIN_STEPS * CIFAR_BATCH, replace=False)
-    images = val_X[chosen].astype(np.float32)
+    val_X, val_Y = cifar_val_subset(box.data_dir, rng, CIFAR_TRAIN_STEPS * CIFAR_BATCH)
+    images = val_X.astype(np.float32)
     images = (images - images.mean(axis=(0, 1, 2))) / images.std(axis=(0, 1, 2))
     eye = np.eye(out_dim, dtype=np.float32)
     inputs = {"images": rng.standard_normal((CIFAR_PROBE_IMAGES, 32, 32, 3)).astype(np.float32),
@@ -602,7 +597,7 @@ def grade_cifar(box, files, rng, grading, data):
               "logits": (rng.standard_normal((CIFAR_PROBE_IMAGES, out_dim)) * 30).astype(np.float32),
               "logit_labels": eye[rng.integers(0, out_dim, CIFAR_PROBE_IMAGES)],
               "train_X": images.reshape(CIFAR_TRAIN_STEPS, CIFAR_BATCH, 32, 32, 3),
-              "train_Y": np.eye(10, dtype=np.float32)[val_Y[chosen]].reshape(CIFAR_TRAIN_STEPS, CIFAR_BATCH, 10)}
+              "train_Y": np.eye(10, dtype=np.float32)[val_Y].reshape(CIFAR_TRAIN_STEPS, CIFAR_BATCH, 10)}
     result, problem = run_if_importable(box, "cifar", {"out_dim": out_dim, "out_dims": [10, out_dim]}, inputs, files,
                                         grading, "hw2_cifar", "7.1/7.2 models")
     checks = cifar_checks(result, cifar_reference, inputs, out_dim)
@@ -721,9 +716,9 @@ def grade(paths, box, hidden_seed, selected=ALL_PARTS):
     grading = Grading()
     grade_part2(box, files, part_rng(hidden_seed, "part2"), grading, selected)
     if selected & {"5.1", "5.2"}:
-        grade_mnist(box, files, part_rng(hidden_seed, "mnist"), grading, load_data(box.data_dir))
+        grade_mnist(box, files, part_rng(hidden_seed, "mnist"), grading)
     if selected & {"7.1", "7.2"}:
-        grade_cifar(box, files, part_rng(hidden_seed, "cifar"), grading, load_data(box.data_dir))
+        grade_cifar(box, files, part_rng(hidden_seed, "cifar"), grading)
     grade_logs(box, files, grading, selected)
     tests = exercise_entries(grading, read_problems, selected)
     leaderboard = []
@@ -742,21 +737,35 @@ def grade(paths, box, hidden_seed, selected=ALL_PARTS):
             "extra_data": {"seconds": grading.seconds, "timing": timing}}
 
 
-@functools.lru_cache(maxsize=2)
-def load_data(data_dir):
-    """The MNIST splits and the CIFAR-10-739 val split from data_dir (the folder the box reads too),
-    through the reference's loaders (trusted); GraderError names what is missing."""
+def check_data(data_dir):
+    """GraderError naming what data_dir (the folder the box reads too) lacks."""
     import hw2_utils
     needed = [hw2_utils.MNIST_FILE] + [os.path.join(hw2_utils.CIFAR_FOLDER, name) for name in hw2_utils.cifar_files()]
     missing = [name for name in needed if not os.path.isfile(os.path.join(data_dir, name))]
     if missing:
         raise GraderError(f"{data_dir} lacks {', '.join(missing)}: build the data there with "
                           f"HW2_DATA_OUT={data_dir} ./get_dataset.sh (and point HW2_DATA_DIR at it)")
+
+
+def mnist_subsets(data_dir, rng):
+    """(train X, train Y, held-out X, held-out Y) drawn from MNIST's train and test splits, read by the
+    reference's loader; only the subsets stay in memory."""
+    import hw2_utils
     train, _, test = hw2_utils.load_mnist(data_dir)
+    chosen_train = rng.choice(len(train.X), MNIST_TRAIN_IMAGES, replace=False)
+    chosen_eval = rng.choice(len(test.X), MNIST_EVAL_IMAGES, replace=False)
+    return (train.X[chosen_train].reshape(-1, 28, 28, 1), train.Y[chosen_train],
+            test.X[chosen_eval].reshape(-1, 28, 28, 1), test.Y[chosen_eval])
+
+
+def cifar_val_subset(data_dir, rng, count):
+    """`count` images and labels drawn from CIFAR-10-739's val split."""
+    import hw2_utils
     folder = os.path.join(data_dir, hw2_utils.CIFAR_FOLDER)
-    val_X = np.load(os.path.join(folder, "val_X.npy"), allow_pickle=False)
+    val_X = np.load(os.path.join(folder, "val_X.npy"), allow_pickle=False, mmap_mode="r")
     val_Y = np.load(os.path.join(folder, "val_y.npy"), allow_pickle=False)
-    return {"mnist": (train, test), "cifar_val": (val_X, val_Y)}
+    chosen = rng.choice(len(val_Y), count, replace=False)
+    return np.asarray(val_X[chosen]), val_Y[chosen]
 
 
 def failure_results(start):
@@ -773,6 +782,7 @@ def grade_root(paths, hidden_seed=None, user="nobody", selected=ALL_PARTS, budge
     try:
         seed = read_hidden_seed(paths) if hidden_seed is None else hidden_seed
         data_dir = os.path.abspath(os.environ.get("HW2_DATA_DIR") or os.path.join(PROJECT, "data"))
+        check_data(data_dir)
         box = Box(sys.executable, data_dir, user, dict(budgets or BUDGETS))
         box.check()
         isolated = sandbox.is_root() and sandbox.namespaces_available()

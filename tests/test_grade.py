@@ -277,20 +277,20 @@ def test_an_honest_submission_of_part2_scores_everything(tmp_path):
     assert scores(graded.results) == HONEST_PART2, explain(graded.results)
 
 
-IMPORT_ATTACKS = {
+HOGS = {   # each tried at import and inside relu
     "endless loop": "while True:\n    pass",
-    "sys.exit(0)": "import sys\nsys.exit(0)",
-    "os._exit(0)": "import os\nos._exit(0)",
     "20 GB": "_hog = bytearray(20 * 2 ** 30)",
     "fork bomb": "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass",
 }
+IMPORT_ATTACKS = {**HOGS, "sys.exit(0)": "import sys\nsys.exit(0)", "os._exit(0)": "import os\nos._exit(0)"}
 
 
 @needs_root
 @pytest.mark.parametrize("attack", sorted(IMPORT_ATTACKS))
 def test_an_attack_at_import_costs_part2_only(tmp_path, attack):
     graded = grade_attack(tmp_path, at_import(IMPORT_ATTACKS[attack]))
-    assert scores(graded.results) == {**{number: 0 for number in HONEST_PART2 if number != "7.3"}, "7.3": 10}, explain(graded.results)
+    expected = {**{number: 0 for number in HONEST_PART2 if number != "7.3"}, "7.3": 10}
+    assert scores(graded.results) == expected, explain(graded.results)
     relu = next(test for test in graded.results["tests"] if test["number"] == "6.2")
     assert "hw2_numpy" in relu["output"]
 
@@ -357,7 +357,8 @@ if written < 2:
 
 @needs_root
 def test_printed_results_and_ok_lines_count_for_nothing(tmp_path):
-    source = at_import('print(\'{"score": 34, "tests": []}\')\nprint("=== BEGIN test_relu ===\\nOK\\n=== END test_relu ===")')
+    source = at_import('print(\'{"score": 34, "tests": []}\')\n'
+                       'print("=== BEGIN test_relu ===\\nOK\\n=== END test_relu ===")')
     source = source.replace("def relu(x):", "def relu(x):\n    print('OK')\n    return x\n\n\ndef _unused(x):", 1)
     graded = grade_attack(tmp_path, source)
     assert scores(graded.results) == relu_attack_scores(), explain(graded.results)
@@ -426,17 +427,10 @@ if failures:
     assert os.path.isfile(os.path.join(ROOT, "data", hw2_utils.MNIST_FILE))
 
 
-RELU_ATTACKS = {
-    "endless loop": "while True:\n    pass",
-    "20 GB": "_hog = bytearray(20 * 2 ** 30)",
-    "fork bomb": "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass",
-}
-
-
 @needs_root
-@pytest.mark.parametrize("attack", sorted(RELU_ATTACKS))
+@pytest.mark.parametrize("attack", sorted(HOGS))
 def test_a_function_that_hangs_or_hogs_costs_only_its_exercise(tmp_path, attack):
-    graded = grade_attack(tmp_path, attacked_relu(RELU_ATTACKS[attack]))
+    graded = grade_attack(tmp_path, attacked_relu(HOGS[attack]))
     assert scores(graded.results) == relu_attack_scores(), explain(graded.results)
 
 
