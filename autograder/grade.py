@@ -111,6 +111,9 @@ BUDGETS = {
 }
 
 
+STDERR_SHOWN = 2000   # characters of a failed task's stderr printed for the staff
+
+
 class GraderError(RuntimeError):
     """The grader cannot grade (its own set-up is wrong); the message says the fix."""
 
@@ -277,10 +280,20 @@ class Box:
                 np.savez(os.path.join(scratch, "inputs.npz"), **inputs)
             env = {"HW2_DATA_DIR": self.data_dir, "HW2_RUNS_DIR": os.path.join(scratch, "runs"),
                    "MPLCONFIGDIR": scratch, "PYTHONDONTWRITEBYTECODE": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
-            return sandbox.run_boxed([self.python, "box_task.py", scratch], scratch, limits=self.budgets[kind].limits,
-                                     env=env, user=self.user, visible=self.visible())
+            outcome = sandbox.run_boxed([self.python, "box_task.py", scratch], scratch,
+                                        limits=self.budgets[kind].limits, env=env, user=self.user,
+                                        visible=self.visible())
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
+        # For the staff (Gradescope shows the grader's stdout to them only): each task, and the
+        # tail of what a failed one wrote to stderr.
+        what = task.get("module") or task.get("script") or ", ".join(
+            sorted({case["function"] for case in task.get("cases", [])}))
+        print(f"box: {kind} {what}: {outcome.seconds:.1f} s, exit {outcome.returncode}"
+              + (f", {outcome.problem}" if outcome.problem else ""), flush=True)
+        if outcome.problem:
+            print(outcome.stderr[-STDERR_SHOWN:], flush=True)
+        return outcome
 
     def visible(self):
         """What the box must see besides its scratch folder: the interpreter's environment and the data."""

@@ -46,8 +46,8 @@ def scratch():
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def boxed(scratch, code, limits=SHORT):
-    return sandbox.run_boxed([PYTHON, "-c", textwrap.dedent(code)], scratch, limits=limits)
+def boxed(scratch, code, limits=SHORT, visible=()):
+    return sandbox.run_boxed([PYTHON, "-c", textwrap.dedent(code)], scratch, limits=limits, visible=visible)
 
 
 def test_an_honest_task_hands_back_its_json(scratch):
@@ -156,14 +156,15 @@ def _accept(server):
 @needs_root
 def test_the_graders_files_are_out_of_reach(scratch):
     """Labels readable by root only (by path) and a grader folder: neither readable nor writable."""
-    # Not under /tmp: the box sees its own empty /tmp, which would hide the folder rather than deny it.
-    secrets = tempfile.mkdtemp(prefix="hw2-grader-", dir=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    secrets = tempfile.mkdtemp(prefix="hw2-grader-")
     try:
         labels = os.path.join(secrets, "private_test_y.npy")
         with open(labels, "w") as stream:
             stream.write("SECRET-LABELS")
         os.chmod(labels, 0o600)
         os.chmod(secrets, 0o755)
+        # Kept in sight (under /tmp the box would otherwise see its own empty /tmp): the permissions
+        # must deny it, not its absence.
         outcome = boxed(scratch, f"""
             import json, os
             found = []
@@ -174,7 +175,7 @@ def test_the_graders_files_are_out_of_reach(scratch):
                 except OSError as error:
                     found.append(type(error).__name__)
             json.dump(found, open("result.json", "w"))
-        """)
+        """, visible=[secrets])
         assert outcome.result == ["PermissionError"] * 4
         with open(labels) as stream:
             assert stream.read() == "SECRET-LABELS"
@@ -234,3 +235,28 @@ def test_the_scratch_folder_is_the_sandbox_users_alone(scratch):
     probe = subprocess.run(["setpriv", "--reuid=65533", "--regid=65533", "--clear-groups", "ls", scratch],
                            capture_output=True, text=True)
     assert probe.returncode != 0   # another unprivileged user cannot look in
+
+
+@needs_root
+def test_what_the_box_writes_outside_its_scratch_folder_vanishes_with_it(scratch):
+    """/tmp, /var/tmp, /dev/shm and /run/lock are the box's own, empty and thrown away after it."""
+    if not sandbox.namespaces_available():
+        pytest.skip("this kernel or container does not let root create mount namespaces")
+    planted = tempfile.NamedTemporaryFile(prefix="hw2-grader-planted-", delete=False)
+    planted.close()
+    try:
+        outcome = boxed(scratch, f"""
+            import json, os
+            written = []
+            for folder in {list(sandbox.WRITABLE_BY_ALL)!r}:
+                if os.path.isdir(folder):
+                    open(os.path.join(folder, "hw2-attack-left-behind"), "w").write("x")
+                    written.append(folder)
+            json.dump({{"written": written, "sees_planted": os.path.exists({planted.name!r})}},
+                      open("result.json", "w"))
+        """)
+        assert outcome.isolated and outcome.result["written"] and outcome.result["sees_planted"] is False
+        for folder in sandbox.WRITABLE_BY_ALL:
+            assert not os.path.exists(os.path.join(folder, "hw2-attack-left-behind"))
+    finally:
+        os.remove(planted.name)
