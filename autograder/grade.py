@@ -120,28 +120,19 @@ class GraderError(RuntimeError):
 
 @dataclasses.dataclass(frozen=True)
 class Paths:
-    """Everything the grader reads or writes, derived from one root."""
+    """Everything the grader reads or writes (Gradescope's layout); `Paths.under(root)` derives them."""
     root: str
+    submission: str    # the upload: the zip itself or its files
+    source: str        # the unpacked autograder: this reference, the labels, the seed
+    labels: str
+    hidden_seed: str
+    results: str
 
-    @property
-    def submission(self):
-        return os.path.join(self.root, "submission")
-
-    @property
-    def source(self):
-        return os.path.join(self.root, "source")
-
-    @property
-    def labels(self):
-        return os.path.join(self.source, "private_test_y.npy")
-
-    @property
-    def hidden_seed(self):
-        return os.path.join(self.source, "hidden_seed.txt")
-
-    @property
-    def results(self):
-        return os.path.join(self.root, "results", "results.json")
+    @classmethod
+    def under(cls, root):
+        source = os.path.join(root, "source")
+        return cls(root, os.path.join(root, "submission"), source, os.path.join(source, "private_test_y.npy"),
+                   os.path.join(source, "hidden_seed.txt"), os.path.join(root, "results", "results.json"))
 
 
 # --------------------------------------------------------------------------- the submission
@@ -815,7 +806,7 @@ def temporary_root(upload, labels):
     """A grading root like Gradescope's (private to this user) holding the upload (a zip, or a folder
     whose top-level files are copied as a student's uploaded files) and the labels."""
     root = tempfile.mkdtemp(prefix="hw2-grade-")
-    paths = Paths(root)
+    paths = Paths.under(root)
     os.makedirs(paths.submission)
     os.makedirs(paths.source)
     if os.path.isdir(upload):
@@ -856,7 +847,7 @@ def main(argv=None):
         parser.error(f"--only: no such part {', '.join(sorted(selected - ALL_PARTS))}; "
                      f"the parts are {', '.join(sorted(ALL_PARTS))}")
     if args.zip is None:
-        paths = Paths(os.environ.get("AUTOGRADER_ROOT", DEFAULT_ROOT))
+        paths = Paths.under(os.environ.get("AUTOGRADER_ROOT", DEFAULT_ROOT))
         results = grade_root(paths, args.hidden_seed, args.user, selected)
     else:
         if not os.path.exists(args.zip):

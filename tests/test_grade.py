@@ -221,7 +221,7 @@ def grade_attack(tmp_path, numpy_source=None, extra_members=None, replace=None):
     grading root and the secret labels' bytes; checks on the way that the grader's folders and
     the reference are unchanged, and that the labels' content is nowhere the box could write."""
     root = tmp_path / "root"
-    paths = grade.Paths(str(root))
+    paths = grade.Paths.under(str(root))
     os.makedirs(paths.submission)
     os.makedirs(paths.source)
     os.chmod(root, 0o700)
@@ -516,7 +516,7 @@ def test_without_labels_7_3_says_so_and_scores_0():
 
 def test_a_failing_grader_still_writes_results_json(tmp_path):
     """No hidden seed in the root: the grader cannot run, and says so to the student (score 0)."""
-    paths = grade.Paths(str(tmp_path))
+    paths = grade.Paths.under(str(tmp_path))
     results = grade.grade_root(paths)
     with open(paths.results) as stream:
         assert json.load(stream) == results
