@@ -50,15 +50,20 @@ def project_file_or_none(name):
     return read_project_file(name) if os.path.isfile(os.path.join(ROOT, name)) else None
 
 
-def local_imports(source):
-    """File names of the project's own modules (hw2_*.py) that Python `source` imports, anywhere in it."""
+def imported_modules(source):
+    """Top-level names of the modules Python `source` imports (absolute imports), anywhere in it."""
     modules = set()
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
             modules.update(alias.name.split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             modules.add(node.module.split(".")[0])
-    return sorted(f"{module}.py" for module in modules if module.startswith("hw2_"))
+    return modules
+
+
+def local_imports(source):
+    """File names of the project's own modules (hw2_*.py) that Python `source` imports, anywhere in it."""
+    return sorted(f"{module}.py" for module in imported_modules(source) if module.startswith("hw2_"))
 
 
 def imported_sources(source, read=project_file_or_none):
@@ -210,22 +215,33 @@ def read_zip(zip_path, max_member=MAX_MEMBER_BYTES, max_total=MAX_TOTAL_BYTES, m
                 refuse(name, f"compressed with method {info.compress_type}, which zip readers "
                              "do not all know; use the default (deflate)")
                 continue
-            limit = min(max_member, max_total - total)
             try:
-                with archive.open(info) as stream:
-                    data = stream.read(limit + 1)   # reads to the end (and checks the CRC) when small enough
+                with archive.open(info) as stream:   # read to the end (and the CRC checked) when small enough
+                    data, total, too_big = read_bounded(stream, total, max_member, max_total)
             except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError,
                     ValueError) as error:
                 refuse(name, f"corrupt in the zip ({error}); build the zip again")
                 continue
-            total += len(data)   # what was decompressed counts, refused or not
-            if len(data) > limit:
-                too_big = (f"larger than {max_member // 2 ** 20} MiB" if limit == max_member else
-                           f"makes the zip's content larger than {max_total // 2 ** 20} MiB")
-                refuse(name, f"{too_big}; a submission file is never that large")
+            if too_big:
+                refuse(name, too_big)
                 continue
             files[name] = data
     return files, refused, problems
+
+
+def read_bounded(stream, total, max_member=MAX_MEMBER_BYTES, max_total=MAX_TOTAL_BYTES, whole="the zip's content"):
+    """(data, total, problem) of one submission file read from `stream`, never past the bounds: at most
+    max_member bytes for the file and max_total for the submission, `total` being what was read
+    before (what is read counts, refused or not). data is None and problem says why when a bound
+    is hit, else problem is "". whole: what max_total bounds, for the message."""
+    limit = max(0, min(max_member, max_total - total))
+    data = stream.read(limit + 1)
+    total += len(data)
+    if len(data) <= limit:
+        return data, total, ""
+    too_big = (f"larger than {max_member // 2 ** 20} MiB" if limit == max_member else
+               f"makes {whole} larger than {max_total // 2 ** 20} MiB")
+    return None, total, f"{too_big}; a submission file is never that large"
 
 
 # --------------------------------------------------------------------------- checks

@@ -166,13 +166,10 @@ def read_submission(folder):
                             else f"{name}: not a plain file")
             continue
         with os.fdopen(descriptor, "rb") as stream:
-            limit = min(submission.MAX_MEMBER_BYTES, submission.MAX_TOTAL_BYTES - total)
-            data = stream.read(limit + 1)
-        if len(data) > limit:
-            problems.append(f"{name}: larger than {limit} bytes; a submission file is never that large")
-            total = submission.MAX_TOTAL_BYTES
+            data, total, too_big = submission.read_bounded(stream, total, whole="the upload")
+        if too_big:
+            problems.append(f"{name}: {too_big}")
             continue
-        total += len(data)
         files[name] = data
     return files, problems
 
@@ -234,12 +231,9 @@ def public_test_files():
     names = set()
     for script in submission.LOGS.values():
         names.add(script)
-        tree = ast.parse(submission.read_project_file(script))
-        for node in ast.walk(tree):
-            imported = ([alias.name for alias in node.names] if isinstance(node, ast.Import) else
-                        [node.module] if isinstance(node, ast.ImportFrom) and node.module else [])
-            names.update(f"tests/{module}.py" for module in imported
-                         if os.path.isfile(os.path.join(PROJECT, "tests", f"{module}.py")))
+        imported = submission.imported_modules(submission.read_project_file(script))
+        names.update(f"tests/{module}.py" for module in imported
+                     if os.path.isfile(os.path.join(PROJECT, "tests", f"{module}.py")))
     return sorted(names)
 
 

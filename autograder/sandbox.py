@@ -148,19 +148,24 @@ def _child_setup(limits, ids, keep, isolate):
     return setup
 
 
-def _processes(uid):
-    """(pid, parent pid, state letter) of every process owned by uid, zombies included."""
-    found = []
+def process_table():
+    """pid -> (parent pid, owner uid, state letter, resident pages) of every process, read from /proc."""
+    table = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
                 with open(f"/proc/{entry}/stat", "rb") as stream:
-                    fields = stream.read().rsplit(b")", 1)[1].split()
-                if os.stat(f"/proc/{entry}").st_uid == uid:
-                    found.append((int(entry), int(fields[1]), fields[0].decode()))
+                    fields = stream.read().rsplit(b")", 1)[1].split()   # the fields after the command name
+                table[int(entry)] = (int(fields[1]), os.stat(f"/proc/{entry}").st_uid, fields[0].decode(),
+                                     int(fields[21]))
             except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
                 pass
-    return found
+    return table
+
+
+def _processes(uid):
+    """(pid, parent pid, state letter) of every process owned by uid, zombies included."""
+    return [(pid, parent, state) for pid, (parent, owner, state, _) in process_table().items() if owner == uid]
 
 
 def user_processes(uid):

@@ -24,25 +24,11 @@ from autograder import sandbox  # noqa: E402
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
-def processes():
-    """pid -> (parent pid, uid, resident bytes) of every process."""
-    found = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat", "rb") as stream:
-                    fields = stream.read().rsplit(b")", 1)[1].split()
-                found[int(entry)] = (int(fields[1]), os.stat(f"/proc/{entry}").st_uid, int(fields[21]) * PAGE)
-            except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
-                pass
-    return found
-
-
 def tree(root, table):
     members, frontier = {root}, [root]
     while frontier:
         parent = frontier.pop()
-        children = [pid for pid, (ppid, _, _) in table.items() if ppid == parent and pid not in members]
+        children = [pid for pid, (ppid, *_) in table.items() if ppid == parent and pid not in members]
         members.update(children)
         frontier += children
     return members
@@ -83,10 +69,10 @@ def main(argv=None):
         grader = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL)
         peaks, total_peak = {}, 0
         while grader.poll() is None:
-            table = processes()
+            table = sandbox.process_table()
             members = tree(grader.pid, table)
-            boxed = {pid for pid, (_, uid, _) in table.items() if uid == sandbox_uid}
-            resident = sum(table[pid][2] for pid in members | boxed if pid in table)
+            boxed = {pid for pid, (_, uid, *_) in table.items() if uid == sandbox_uid}
+            resident = PAGE * sum(table[pid][3] for pid in members | boxed if pid in table)
             task = running_task(boxed or members)
             peaks[task] = max(peaks.get(task, 0), resident)
             total_peak = max(total_peak, resident)
