@@ -1,8 +1,8 @@
 """Build and verify submission.zip for the autograder (no TensorFlow needed).
 
-    python hw2_submission.py build [--out submission/submission.zip]
-    python hw2_submission.py check ZIP
-    python hw2_submission.py logs [evaluation_numpy.txt ...]   regenerate logs whose code changed
+    python hw2_submission.py build [--out submission/submission.zip] [--partial]
+    python hw2_submission.py check ZIP [--partial]
+    python hw2_submission.py logs [evaluation_numpy.txt ...] [--partial]   regenerate logs whose code changed
 
 The zip holds, flat at its top level: the three exercise files, submission.csv,
 the three evaluation logs, and every script used to train, preprocess and test
@@ -12,6 +12,11 @@ row count and classes; every log complete (each test of its script, in order,
 BEGIN ... OK ... END) with no FAIL; and every log's fingerprint (sha256 of the
 sources it exercised, the username and the seed, printed in its first line)
 recomputed from the files in the zip, so a log written by older code is caught.
+
+--partial is for work in progress: a log whose run completed with failing tests
+is kept as the log (the autograder credits each exercise on its own), and the
+zip may hold failing tests and lack submission.csv; both are listed as
+unfinished work, never silently accepted. Everything else is checked as before.
 """
 import argparse
 import ast
@@ -292,14 +297,15 @@ def log_outcomes(lines, expected_tests):
 
 
 def check_log_tests(log_name, lines, expected_tests):
-    """Problems of a log's body: every expected test, in order, as BEGIN ... OK|FAIL ... END, nothing cut."""
+    """(problems, failing) of a log's body: every expected test, in order, as BEGIN ... OK|FAIL ... END,
+    nothing cut (problems); failing: a message per test that ran and failed (unfinished work)."""
     regenerate = f"regenerate it with `make {log_name}`"
     outcomes, problem = log_outcomes(lines, expected_tests)
     if problem:
-        return [f"{log_name}: {problem}; {regenerate}"]
-    return [f"{log_name}: test {test} failed" if outcome == "FAIL" else
-            f"{log_name}: test {test} has no outcome (OK or FAIL); {regenerate}"
-            for test, (outcome, _) in outcomes.items() if outcome != "OK"]
+        return [f"{log_name}: {problem}; {regenerate}"], []
+    return ([f"{log_name}: test {test} has no outcome (OK or FAIL); {regenerate}"
+             for test, (outcome, _) in outcomes.items() if outcome is None],
+            [f"{log_name}: test {test} failed" for test, (outcome, _) in outcomes.items() if outcome == "FAIL"])
 
 
 def log_header_problems(log_name, lines, read):
@@ -331,7 +337,8 @@ def log_header_problems(log_name, lines, read):
 
 
 def check_log(log_name, text, read, expected_tests):
-    """Problems of one evaluation log: not complete, a FAIL, a missing or stale fingerprint.
+    """(problems, failing) of one evaluation log: problems: not complete, a missing or stale
+    fingerprint; failing: its failing tests (unfinished work, which `--partial` accepts).
 
     read(name) -> bytes of a file of the submission, or None; expected_tests:
     the test names of the log's script, in order (`script_tests`).
@@ -339,78 +346,110 @@ def check_log(log_name, text, read, expected_tests):
     lines = text.splitlines()
     header = log_header_problems(log_name, lines, read)
     if not (lines and FINGERPRINT.match(lines[0])):
-        return header   # without its header, the rest of the file is not a log
-    return check_log_tests(log_name, lines[1:], expected_tests) + header
+        return header, []   # without its header, the rest of the file is not a log
+    problems, failing = check_log_tests(log_name, lines[1:], expected_tests)
+    return problems + header, failing
 
 
-def check(zip_path, tests_dir=None):
-    """Problems found in the zip at zip_path, as a list of messages (empty: the zip is good).
+# Files a work-in-progress zip may lack: the predictions come last, from the student's own training.
+UNFINISHED_MAY_LACK = ("submission.csv",)
 
-    tests_dir: where the public test scripts are (the expected tests of each log; default ROOT/tests).
+
+def examine(zip_path, tests_dir=None):
+    """(problems, unfinished) of the zip at zip_path, two lists of messages.
+
+    unfinished: failing tests and a missing submission.csv, which a finished
+    submission must not have but work in progress may; problems: everything
+    else (a zip the autograder cannot grade as it stands). tests_dir: where the
+    public test scripts are (the expected tests of each log; default ROOT/tests).
     """
     tests_dir = tests_dir or os.path.join(ROOT, "tests")
     files, refused, problems = read_zip(zip_path)
-    problems += [f"{name}: missing" for name in submission_files() if name not in files and name not in refused]
+    absent = [name for name in submission_files() if name not in files and name not in refused]
+    unfinished = [f"{name}: missing" for name in absent if name in UNFINISHED_MAY_LACK]
+    problems += [f"{name}: missing" for name in absent if name not in UNFINISHED_MAY_LACK]
     if "submission.csv" in files:
         problems += check_csv(files["submission.csv"])
     for log_name, script in LOGS.items():
         if log_name in files:
             with open(os.path.join(tests_dir, os.path.basename(script)), "rb") as stream:
                 expected_tests = script_tests(stream.read())
-            problems += check_log(log_name, files[log_name].decode("utf-8", "replace"), files.get, expected_tests)
-    return problems
+            log_problems, failing = check_log(log_name, files[log_name].decode("utf-8", "replace"), files.get,
+                                              expected_tests)
+            problems += log_problems
+            unfinished += failing
+    return problems, unfinished
 
 
-def build(out_path):
-    """Write the zip to out_path and check it; returns the problems (empty: written).
+def check(zip_path, tests_dir=None, partial=False):
+    """Problems found in the zip at zip_path, as a list of messages (empty: the zip is good).
 
-    The zip is checked under its temporary name and renamed only when good: a
-    failing build leaves a file already at out_path untouched. Raises
-    FileNotFoundError naming any missing file.
+    partial: unfinished work (`examine`) is not a problem.
     """
-    names = submission_files()
+    problems, unfinished = examine(zip_path, tests_dir)
+    return problems if partial else problems + unfinished
+
+
+def build(out_path, partial=False):
+    """Write the zip to out_path and check it; returns (problems, unfinished): written when problems is empty.
+
+    partial: failing tests and a missing submission.csv are unfinished work,
+    listed but not problems. The zip is checked under its temporary name and
+    renamed only when good: a failing build leaves a file already at out_path
+    untouched. Raises FileNotFoundError naming any missing file.
+    """
+    names = [name for name in submission_files()
+             if not (partial and name in UNFINISHED_MAY_LACK and not os.path.isfile(os.path.join(ROOT, name)))]
     missing = [name for name in names if not os.path.isfile(os.path.join(ROOT, name))]
     if missing:
         raise FileNotFoundError(f"cannot build the submission, missing: {', '.join(missing)} (run `make`)")
-    problems = []
+    problems, unfinished = [], []
 
     def write(tmp_path):
         with zipfile.ZipFile(tmp_path, "w", zipfile.ZIP_DEFLATED) as archive:
             for name in names:
                 archive.write(os.path.join(ROOT, name), arcname=name)
 
-    def passing_zip_only(tmp_path):
-        problems.extend(check(tmp_path))
+    def good_zip_only(tmp_path):
+        found, not_done = examine(tmp_path)
+        problems.extend(found if partial else found + not_done)
+        unfinished.extend(not_done if partial else [])
         return None if problems else out_path
 
-    atomic_write(out_path, write, choose=passing_zip_only)
-    return problems
+    atomic_write(out_path, write, choose=good_zip_only)
+    return problems, unfinished
 
 
-def log_is_current(log_name, andrew_username, seed):
-    """True when the log in the project is complete, passed, and was written by today's sources and identity."""
+def log_state(log_name, andrew_username, seed):
+    """"passed", "failed" (complete, some test failed) or None (missing, cut, or written by other
+    sources or identity) for the log in the project."""
     path = os.path.join(ROOT, log_name)
     if not os.path.isfile(path):
-        return False
+        return None
     with open(path, encoding="utf-8", errors="replace") as stream:
         lines = stream.read().splitlines()
-    expected_tests = script_tests(read_project_file(LOGS[log_name]))
-    return (lines[:1] == [fingerprint_line(log_name, andrew_username, seed)]
-            and not check_log_tests(log_name, lines[1:], expected_tests))
+    if lines[:1] != [fingerprint_line(log_name, andrew_username, seed)]:
+        return None
+    problems, failing = check_log_tests(log_name, lines[1:], script_tests(read_project_file(LOGS[log_name])))
+    return None if problems else "failed" if failing else "passed"
 
 
-def update_logs(log_names, python=sys.executable):
+def update_logs(log_names, python=sys.executable, partial=False):
     """Run the public test script of each log that is not current; returns the names that failed.
 
     The decision is by content (the fingerprint), not by file times: a log whose
     sources, username and seed are unchanged is never run again. A run's output
-    is written atomically to the log when every test passed, else to LOG.failed.
+    is written atomically to the log when every test passed (or, with partial,
+    when the run completed with failing tests, which are then listed), else to
+    LOG.failed and the log stays as it was.
     """
     andrew_username, seed = read_identity(read_project_file("hw2_utils.py"))
+    accepted = ("passed", "failed") if partial else ("passed",)
     failed = []
     for log_name in log_names:
-        if log_is_current(log_name, andrew_username, seed):
-            print(f"{log_name}: up to date")
+        state = log_state(log_name, andrew_username, seed)
+        if state in accepted:
+            print(f"{log_name}: up to date" + (" (with failing tests)" if state == "failed" else ""))
             continue
         print(f"{log_name}: running {LOGS[log_name]}", flush=True)
         status = {}
@@ -419,57 +458,84 @@ def update_logs(log_names, python=sys.executable):
             with open(tmp_path, "w") as out:
                 status["code"] = subprocess.run([python, os.path.join(ROOT, LOGS[log_name])], stdout=out,
                                                 cwd=ROOT).returncode
+
+        def complete(tmp_path):
+            """Whether a run's output is a whole log of this code and identity (its tests may fail)."""
+            with open(tmp_path, encoding="utf-8", errors="replace") as stream:
+                lines = stream.read().splitlines()
+            tests = script_tests(read_project_file(LOGS[log_name]))
+            return (lines[:1] == [fingerprint_line(log_name, andrew_username, seed)]
+                    and not check_log_tests(log_name, lines[1:], tests)[0])
+
+        def choose(tmp_path):
+            keep = status["code"] == 0 or (partial and complete(tmp_path))
+            return log_path if keep else failed_path
+
         log_path, failed_path = os.path.join(ROOT, log_name), os.path.join(ROOT, log_name + ".failed")
-        # One run: its output becomes the log if every test passed, else LOG.failed (the log stays).
-        if atomic_write(log_path, run, choose=lambda _: log_path if status["code"] == 0 else failed_path) == log_path:
+        # One run: its output becomes the log if it counts, else LOG.failed (the log stays).
+        if atomic_write(log_path, run, choose=choose) == log_path:
             if os.path.exists(failed_path):
                 os.remove(failed_path)
+            if status["code"] != 0:
+                print(f"{log_name}: written, with failing tests (see the FAIL blocks in it)")
         else:
             failed.append(log_name)
             print(f"{log_name}: tests failed (exit {status['code']}); see {log_name}.failed", file=sys.stderr)
     return failed
 
 
-def report(zip_path, problems):
-    """Print the problems (stderr) or ok (stdout); returns the exit status."""
+def report(zip_path, problems, unfinished=()):
+    """Print the problems (stderr), the unfinished work and ok (stdout); returns the exit status."""
     for problem in problems:
         print(f"problem: {problem}", file=sys.stderr)
     if problems:
         print(f"{zip_path}: {len(problems)} problem(s); the autograder would not accept it", file=sys.stderr)
         return 1
-    print(f"{zip_path}: ok (the {len(submission_files())} files, logs complete and matching the code)")
+    for item in unfinished:
+        print(f"unfinished: {item}")
+    if unfinished:
+        print(f"{zip_path}: ok as work in progress ({len(unfinished)} unfinished item(s) above: "
+              "the autograder gives them no credit)")
+    else:
+        print(f"{zip_path}: ok (the {len(submission_files())} files, logs complete and matching the code)")
     return 0
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
+    partial_help = "work in progress: failing tests and a missing submission.csv are listed, not refused"
     build_parser = commands.add_parser("build", help="write the zip if it passes the check")
     build_parser.add_argument("--out", default=os.path.join(ROOT, "submission", "submission.zip"))
+    build_parser.add_argument("--partial", action="store_true", help=partial_help)
     check_parser = commands.add_parser("check", help="check a zip")
     check_parser.add_argument("zip")
+    check_parser.add_argument("--partial", action="store_true", help=partial_help)
     logs_parser = commands.add_parser("logs", help="regenerate each evaluation log whose code changed")
     logs_parser.add_argument("log", nargs="*", help=f"any of {', '.join(sorted(LOGS))} (default: all)")
+    logs_parser.add_argument("--partial", action="store_true",
+                             help="keep a log whose run completed with failing tests (work in progress)")
     args = parser.parse_args(argv)
     unknown = [name for name in getattr(args, "log", []) if name not in LOGS]
     if unknown:
         parser.error(f"no such log: {', '.join(unknown)}; the logs are {', '.join(sorted(LOGS))}")
     if args.command == "check":
-        return report(args.zip, check(args.zip))
+        problems, unfinished = examine(args.zip)
+        return report(args.zip, *((problems, unfinished) if args.partial else (problems + unfinished, [])))
     if args.command == "logs":
         try:
-            return 1 if update_logs(args.log or sorted(LOGS)) else 0
+            return 1 if update_logs(args.log or sorted(LOGS), partial=args.partial) else 0
         except ValueError as error:
             print(f"error: {error}", file=sys.stderr)
             return 1
     try:
-        problems = build(args.out)
+        problems, unfinished = build(args.out, partial=args.partial)
     except FileNotFoundError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     if problems:
         print(f"{args.out}: not written (a zip already there is unchanged)", file=sys.stderr)
-    return report(args.out, problems)
+    return report(args.out, problems, unfinished)
 
 
 if __name__ == "__main__":

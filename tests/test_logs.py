@@ -22,7 +22,7 @@ def test_public_script_passes_with_a_complete_current_log(log):
     assert code == 0 and "FAIL" not in out, out + err
     with open(os.path.join(hw2_utils.ROOT, hw2_submission.LOGS[log]), "rb") as stream:
         expected_tests = hw2_submission.script_tests(stream.read())
-    assert hw2_submission.check_log(log, out, hw2_submission.project_file_or_none, expected_tests) == []
+    assert hw2_submission.check_log(log, out, hw2_submission.project_file_or_none, expected_tests) == ([], [])
 
 
 @pytest.mark.parametrize("log", sorted({log for log, number in public_runs.RUNS if number == 2}))

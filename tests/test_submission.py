@@ -289,3 +289,69 @@ def test_read_identity_uses_no_execution():
         sub.read_identity(b'ANDREW_USERNAME = os.system("true")\nSEED = 1\n')
     with pytest.raises(ValueError, match="assigns no SEED"):
         sub.read_identity(b'ANDREW_USERNAME = "abc"\n')
+
+
+# Work in progress (`--partial`): failing tests and a missing submission.csv are listed, every other
+# problem still refuses the zip.
+UNFINISHED = ("failed test", "missing csv")
+BAD["missing csv"] = (lambda f: f.pop("submission.csv"), "submission.csv: missing")
+
+
+@pytest.mark.parametrize("kind", sorted(BAD))
+def test_partial_accepts_only_unfinished_work(tmp_path, kind):
+    change, message = BAD[kind]
+    problems, unfinished = sub.examine(write_zip(tmp_path / "s.zip", mutate(good_files(), change)))
+    where = unfinished if kind in UNFINISHED else problems
+    assert any(message in item for item in where), (problems, unfinished)
+    assert (problems == []) == (kind in UNFINISHED), problems
+    assert sub.check(str(tmp_path / "s.zip"), partial=True) == problems
+
+
+def test_partial_build_zips_failing_logs_and_no_csv(tmp_path, monkeypatch, capsys):
+    files = mutate(good_files(), BAD["failed test"][0])
+    del files["submission.csv"]
+    project_with(tmp_path, monkeypatch, files)
+    out = tmp_path / "submission.zip"
+    assert sub.main(["build", "--out", str(out)]) == 1          # a finished submission: refused
+    assert not out.exists()
+    assert sub.main(["build", "--partial", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "unfinished: submission.csv: missing" in printed and "unfinished: evaluation_mnist.txt: test" in printed
+    assert "submission.csv" not in zipfile.ZipFile(out).namelist()
+    assert sub.main(["check", "--partial", str(out)]) == 0
+    assert sub.main(["check", str(out)]) == 1
+
+
+def write_log_script(project, log, body):
+    (project / sub.LOGS[log]).write_text(body)
+
+
+@pytest.mark.parametrize("partial", [False, True])
+def test_logs_keep_a_completed_run_with_failures_only_when_partial(tmp_path, monkeypatch, partial):
+    """`logs --partial` keeps a whole log whose tests fail (and then finds it current); a run that
+    crashes half-way is never kept; without --partial a failing run leaves LOG.failed."""
+    files = good_files()
+    project = project_with(tmp_path, monkeypatch, files)
+    log = "evaluation_numpy.txt"
+    tests = script_tests(log)
+    header = sub.fingerprint_line(log, USER, SEED, read=files.__getitem__)
+    blocks = "".join(f"print('=== BEGIN {t} ===')\nprint('FAIL')\nprint('=== END {t} ===')\n" for t in tests)
+    # The script's imports are kept (the fingerprint covers them); the body only prints a log.
+    imports = "".join(line + "\n" for line in pathlib.Path(ROOT, sub.LOGS[log]).read_text().splitlines()
+                      if line.startswith(("import hw2_", "from reference")))
+    fake = f"import sys\nif False:\n" + "".join("    " + line + "\n" for line in imports.splitlines())
+    defs = "class T:\n" + "".join(f"    def {t}(self): pass\n" for t in tests)
+    write_log_script(project, log, fake + defs + f"print({header!r})\n" + blocks + "sys.exit(1)\n")
+    (project / log).unlink()
+    failed = sub.update_logs([log], partial=partial)
+    assert failed == ([] if partial else [log])
+    assert (project / log).exists() == partial
+    assert (project / (log + ".failed")).exists() != partial
+    if partial:
+        assert sub.log_state(log, USER, int(SEED)) == "failed"
+        assert sub.update_logs([log], partial=True) == []   # current: not run again
+        write_log_script(project, log, fake + defs + f"print({header!r})\nprint('=== BEGIN {tests[0]} ===')\n"
+                         "sys.exit(1)\n")
+        (project / log).unlink()
+        assert sub.update_logs([log], partial=True) == [log]   # cut short: not a log
+        assert not (project / log).exists()
