@@ -1,14 +1,26 @@
+# BEGIN SOLUTION
 # hw2: `make` runs the main job, `make test` runs every test. Both set up .venv first.
+# BEGIN PROMPT
+# # hw2 starter: `make` runs the public tests into the three logs and zips your submission. It sets up .venv first.
+# END PROMPT
+# END SOLUTION
 #
 # Variables: PYTHON3 (interpreter that creates the venv), GPU=1 (install
 # tensorflow[and-cuda] for a GPU VM), HW2_DATA_MIRROR (local data folder).
 #
+# BEGIN SOLUTION
 # Whether a log or submission.csv is out of date is decided by content, in Python: a log's
 # fingerprint (hw2_submission.py logs) and the own model's run record (--resume auto). So
 # these targets always ask, and an unchanged file is never made again, whatever its time stamp.
 
 # The autograder runs student code as an unprivileged user, who must be able to run the venv's
 # interpreter: prefer a system one (pyenv's lives in a home folder only its owner may enter).
+# BEGIN PROMPT
+# # Whether a log is out of date is decided by content: its fingerprint (the code it ran, your
+# # username and seed; hw2_submission.py logs). Touching a file reruns nothing; editing one reruns
+# # exactly the logs that exercise it.
+# END PROMPT
+# END SOLUTION
 PYTHON3 ?= $(firstword $(wildcard /usr/bin/python3.1[1-9] /usr/local/bin/python3.1[1-9]) python3)
 VENV    := .venv
 PY      := $(VENV)/bin/python
@@ -18,15 +30,28 @@ export PYTHONPATH := $(CURDIR)
 
 EPOCHS  ?= 1
 PRESET  ?= fast
+# BEGIN SOLUTION NO PROMPT
 RUN     := runs/my_model
+# END SOLUTION
 ZIP     ?= submission/submission.zip
 
+# BEGIN SOLUTION
 .PHONY: all help venv data logs test bench bench-cifar train-cifar-spec train submission check-submission \
-        report autograder grade bench-grade clean clean-logs FORCE
+        report autograder grade bench-grade starter similarity clean clean-logs FORCE
+# BEGIN PROMPT
+# .PHONY: all help venv data logs train-cifar-spec submission check-submission clean clean-logs FORCE
+# END PROMPT
+# END SOLUTION
 .DEFAULT_GOAL := all
 
+# BEGIN SOLUTION
 all: submission ## the main job: data, the three logs, the own model (submission.csv), the zip and its check
 	@echo "make: done: evaluation logs, submission.csv ($(RUN)/curves.png), $(ZIP) (checked)"
+# BEGIN PROMPT
+# all: submission ## data, the three logs (failing tests included), your submission.csv if there is one, the zip
+#	@echo "make: done: evaluation logs, $(ZIP) (checked; anything unfinished is listed above)"
+# END PROMPT
+# END SOLUTION
 
 help: ## list the targets
 	@grep -E '^[a-z%.-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([^:]+):.*## /  \1\t/' | expand -t 24
@@ -44,12 +69,22 @@ venv: $(STAMP) ## create .venv with the pinned packages
 data: $(STAMP) ## fetch or copy the data into data/ (HW2_DATA_MIRROR=dir for a local mirror)
 	./get_dataset.sh
 
+# BEGIN SOLUTION
 logs: $(STAMP) | data ## regenerate each evaluation log whose code, username or seed changed
 	$(PY) hw2_submission.py logs
 
 evaluation_%.txt: FORCE $(STAMP) | data ## one log (a failing run leaves evaluation_X.txt.failed)
 	$(PY) hw2_submission.py logs $@
+# BEGIN PROMPT
+# logs: $(STAMP) | data ## run the public tests into each log whose code, username or seed changed
+#	$(PY) hw2_submission.py logs --partial
+#
+# evaluation_%.txt: FORCE $(STAMP) | data ## one log (a run that crashes leaves evaluation_X.txt.failed)
+#	$(PY) hw2_submission.py logs --partial $@
+# END PROMPT
+# END SOLUTION
 
+# BEGIN SOLUTION NO PROMPT
 test: $(STAMP) data ## every test: data step, pytest (unit tests and the public test scripts)
 	$(PY) -m pytest
 
@@ -60,9 +95,11 @@ bench: $(STAMP) data ## numpy ops and the Session loop against TensorFlow's, rat
 bench-cifar: $(STAMP) data ## a whole own-model training (PRESET=fast|accurate): epochs and seconds to 83/90/94%
 	$(PY) bench/bench_cifar.py --preset $(PRESET)
 
+# END SOLUTION
 train-cifar-spec: $(STAMP) data ## the 7.1 model with the 7.2 step for EPOCHS=n, public-test accuracy
 	$(PY) hw2_cifar.py --epochs $(EPOCHS)
 
+# BEGIN SOLUTION NO PROMPT
 # Continues an interrupted run of the same settings and code; a run of other code is moved to
 # $(RUN).old-N, never deleted; a finished run that already wrote this CSV does nothing.
 submission.csv: FORCE $(STAMP) | data
@@ -70,12 +107,26 @@ submission.csv: FORCE $(STAMP) | data
 
 train: submission.csv ## the own model (default preset) -> submission.csv, runs/my_model/
 
+# END SOLUTION
+# BEGIN SOLUTION
 submission: logs submission.csv ## build $(ZIP) from the logs and the CSV, checked before it replaces one
 	$(PY) hw2_submission.py build --out $(ZIP)
+# BEGIN PROMPT
+# submission: logs ## build $(ZIP) from the logs and submission.csv, checked before it replaces one
+#	$(PY) hw2_submission.py build --partial --out $(ZIP)
+# END PROMPT
+# END SOLUTION
 
+# BEGIN SOLUTION
 check-submission: $(STAMP) ## check any zip: make check-submission ZIP=path
 	$(PY) hw2_submission.py check $(ZIP)
+# BEGIN PROMPT
+# check-submission: $(STAMP) ## check any zip, listing unfinished work: make check-submission ZIP=path
+#	$(PY) hw2_submission.py check --partial $(ZIP)
+# END PROMPT
+# END SOLUTION
 
+# BEGIN SOLUTION NO PROMPT
 report: logs submission.csv ## report/hw2_report.md: summaries, accuracies, curves, formulas
 	$(PY) hw2_report.py --run $(RUN) --out report/hw2_report.md
 
@@ -91,11 +142,26 @@ grade: $(STAMP) | data ## grade a zip as Gradescope would: make grade [ZIP=path]
 bench-grade: $(STAMP) | data ## wall time and peak memory of grading a zip, per task: make bench-grade [ZIP=] [LABELS=]
 	$(PY) bench/bench_grade.py "$(ZIP)" $(if $(LABELS),--labels "$(LABELS)")
 
+# Course staff: the student release and the similarity check (README, "Course staff").
+starter: $(STAMP) ## release/hw2-starter/ and release/hw2-starter.zip: the reference with its solutions taken out
+	$(PY) staff/starter.py --out release
+
+similarity: $(STAMP) ## compare every pair of submissions: make similarity SUBMISSIONS=folder of zips -> similarity/
+	@if [ -z "$(SUBMISSIONS)" ]; then echo "make similarity: give SUBMISSIONS=folder holding one zip per student" >&2; exit 2; fi
+	$(PY) staff/similarity.py "$(SUBMISSIONS)" --out similarity
+
+# END SOLUTION
 clean-logs: ## remove the evaluation logs (and failed runs' output)
 	rm -f evaluation_*.txt evaluation_*.txt.failed
 
+# BEGIN SOLUTION
 clean: clean-logs ## remove everything built here except data/ and .venv: logs, runs/, submission, report
-	rm -rf runs report submission.csv $(ZIP) .pytest_cache grade autograder/autograder.zip
+	rm -rf runs report submission.csv $(ZIP) .pytest_cache grade autograder/autograder.zip release similarity
+# BEGIN PROMPT
+# clean: clean-logs ## remove the logs, runs/ and the zip (never data/, .venv or your submission.csv)
+#	rm -rf runs $(ZIP)
+# END PROMPT
+# END SOLUTION
 	find . -name __pycache__ -type d -prune -not -path './.venv/*' -exec rm -rf {} +
 
 FORCE:

@@ -36,6 +36,7 @@ def build_keras_model(X, out_dim, is_training=True):
         raise ValueError(f"is_training must be a Python bool or a boolean tensor, got {is_training.dtype}")
     is_keras_input = getattr(X, "_keras_history", None) is not None
     inputs = X if is_keras_input else tf.keras.Input(tensor=X)
+    # BEGIN SOLUTION 7.1
     x = layers.Conv2D(32, (7, 7), strides=1, activation="relu")(inputs)
     batch_norm = layers.BatchNormalization()
     x = batch_norm(x, training=is_training)
@@ -49,6 +50,7 @@ def build_keras_model(X, out_dim, is_training=True):
     for update in batch_norm.updates:
         tf.compat.v1.add_to_collection(UPDATE_OPS, update)
     return tf.keras.Model(inputs, [logit, probit], name="cifar_7_1")
+    # END SOLUTION
 
 
 def build_model(X, out_dim, is_training=True):
@@ -73,9 +75,11 @@ def build_loss_optimizer(Y, logit):
     hw2_utils.exercise(andrew_username=ANDREW_USERNAME, seed=SEED)
     if Y.shape.rank != 2 or logit.shape.rank != 2:
         raise ValueError(f"Y and logit must be (None, K) one-hot labels and logits, got {Y.shape} and {logit.shape}")
+    # BEGIN SOLUTION 7.2
     mean_loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=tf.stop_gradient(Y), logits=logit))
     optimizer = tf.compat.v1.train.RMSPropOptimizer(learning_rate=1e-3)
     return mean_loss, optimizer
+    # END SOLUTION
 
 
 def train(train_set, epochs=1, batch_size=64, evaluate_on=None):

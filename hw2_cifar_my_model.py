@@ -1,3 +1,4 @@
+# BEGIN SOLUTION
 """Part III 7.3: our own CIFAR-10-739 model, built layer by layer, trained in graph mode.
 
     python hw2_cifar_my_model.py                          the default, fast preset
@@ -24,24 +25,36 @@ record RUN/run.json (config, per-epoch history, final figures); `--resume`
 continues from the last checkpoint, schedule included. At the end:
 RUN/curves.png, TensorBoard events in RUN, and the private-test predictions in --out.
 """
+# BEGIN PROMPT
+# """Part III 7.3: your own CIFAR-10-739 model (no starter code: build it layer by layer).
+#
+# Train on the training set (never on the public test set), check your accuracy on the public
+# test set, and write the private-test predictions with `save_csv` to submission.csv. Every
+# script you use to train, preprocess and test it goes into the submission.
+# """
+# END PROMPT
+# END SOLUTION
 import hw2_utils
 from hw2_utils import ANDREW_USERNAME, SEED
 
+# BEGIN SOLUTION NO PROMPT
 import argparse
 import contextlib
 import json
 import os
 import re
 import shutil
+# END SOLUTION
 import sys
 
 import numpy as np
 import tensorflow as tf
 
-import hw2_numpy
-import hw2_train
+import hw2_numpy  # SOLUTION NO PROMPT
+import hw2_train  # SOLUTION NO PROMPT
 from hw2_data import PRIVATE_TEST_SIZE
 
+# BEGIN SOLUTION NO PROMPT
 layers = tf.keras.layers
 
 # name -> group widths, activation, epochs, batch size, whether test-time augmentation adds
@@ -252,6 +265,7 @@ def alternating_flip(images, epoch, seed):
     mirrored = (np.random.RandomState(seed).random_sample(len(images)) < 0.5) ^ bool(epoch % 2)
     return np.where(mirrored[:, None, None, None], images[:, :, ::-1], images)
 
+# END SOLUTION
 
 def save_csv(predictions, path="submission.csv", expected_length=PRIVATE_TEST_SIZE):
     """Write predictions as the autograder's CSV: header `Id,Category`, Id 0.., Category 0-9.
@@ -275,6 +289,7 @@ def save_csv(predictions, path="submission.csv", expected_length=PRIVATE_TEST_SI
     hw2_utils.atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False))
 
 
+# BEGIN SOLUTION NO PROMPT
 # --------------------------------------------------------------------------- checkpoints, logs
 
 KEEP_CHECKPOINTS = 2   # the last, and the one before it to fall back on if the last is damaged
@@ -593,7 +608,10 @@ def parse_args(argv):
     return args
 
 
+# END SOLUTION
 def main(argv=None):
+    """Train your model, check it on the public test set, write submission.csv with save_csv; returns the exit status."""
+    # BEGIN SOLUTION 7.3
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
         data, train_set, standardize, whitening = prepare_data(args.subset)
@@ -622,6 +640,7 @@ def main(argv=None):
     print(f"my_model: {last['epoch']} epochs, public-test accuracy {last['val_acc']:.4f}, "
           f"training time {last['seconds'] / 60:.1f} min; wrote {args.out} and {args.run}/curves.png")
     return 0
+    # END SOLUTION
 
 
 if __name__ == "__main__":

@@ -1,3 +1,4 @@
+# BEGIN SOLUTION
 """Part II: conv, relu, max-pool and dropout in numpy, forward (the handout) and backward.
 
 The handout's functions (`convolution`, `relu`, `max_pool`/`maxpool`,
@@ -11,15 +12,27 @@ Every function is vectorized: windows are strided views of the padded input
 (`patch_rows`) reduced with one matrix product, or whole-array
 maxima over the pool-window offsets.
 """
+# BEGIN PROMPT
+# """Part II: the forward passes of convolution, ReLU, max-pooling and dropout in numpy (6.1-6.4).
+#
+# Complete the five functions below; keep their names, signatures and return values.
+# Layout is NCHW: x (N, C, H, W), conv weights (F, C, HH, WW). numpy only (no TensorFlow).
+# Check your work with `make evaluation_numpy.txt` (the public tests in tests/hw2_test_numpy.py).
+# """
+# END PROMPT
+# END SOLUTION
 import hw2_utils
 from hw2_utils import ANDREW_USERNAME, SEED
 
+# BEGIN SOLUTION NO PROMPT
 import functools
 
+# END SOLUTION
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+from numpy.lib.stride_tricks import sliding_window_view  # SOLUTION NO PROMPT
 
 
+# BEGIN SOLUTION NO PROMPT
 def _check_positive_int(name, value):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
@@ -113,6 +126,7 @@ def output_size(size, kernel, stride, pad=0):
     return 1 + (size + 2 * pad - kernel) // stride
 
 
+# END SOLUTION
 def convolution(x, w, b, stride, pad):
     """Convolution layer forward pass (cross-correlation, as in every DL library).
 
@@ -127,9 +141,10 @@ def convolution(x, w, b, stride, pad):
     float32. Every size must be at least 1 (N may be 0).
     """
     hw2_utils.exercise(andrew_username=ANDREW_USERNAME, seed=SEED)
-    return convolution_forward(x, w, b, stride, pad)[0]
+    return convolution_forward(x, w, b, stride, pad)[0]  # SOLUTION 6.1
 
 
+# BEGIN SOLUTION NO PROMPT
 def convolution_forward(x, w, b, stride, pad):
     """`convolution` without the exercise preamble; returns (out, cache for convolution_backward)."""
     x, w, b = _real_array("x", x), _real_array("w", w), _real_array("b", b)
@@ -204,6 +219,7 @@ def convolution_backward(dout, cache):
 LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114])
 
 
+# END SOLUTION
 def grayscale_filter(w):
     """Make filter 1 of w compute luma 0.299 R + 0.587 G + 0.114 B (pad 1, stride 1).
 
@@ -213,6 +229,7 @@ def grayscale_filter(w):
     returns it; an integer array could not hold the weights and raises TypeError.
     """
     hw2_utils.exercise(andrew_username=ANDREW_USERNAME, seed=SEED)
+    # BEGIN SOLUTION 6.1
     if not isinstance(w, np.ndarray):
         raise TypeError(f"w must be a numpy array (it is changed in place), got {type(w).__name__}")
     if np.shape(w) != (2, 3, 3, 3):
@@ -223,6 +240,7 @@ def grayscale_filter(w):
     w[1] = 0.0
     w[1, :, 1, 1] = LUMA_WEIGHTS
     return w
+    # END SOLUTION
 
 
 def relu(x):
@@ -232,9 +250,10 @@ def relu(x):
     arrays raise TypeError). Returns a new array of the same shape and dtype.
     """
     hw2_utils.exercise(andrew_username=ANDREW_USERNAME, seed=SEED)
-    return relu_forward(x)[0]
+    return relu_forward(x)[0]  # SOLUTION 6.2
 
 
+# BEGIN SOLUTION NO PROMPT
 def relu_forward(x):
     """`relu` without the exercise preamble; returns (out, cache for relu_backward)."""
     x = _real_array("x", x)
@@ -251,6 +270,7 @@ def relu_backward(dout, cache):
 POOL_KEYS = ("pool_height", "pool_width", "stride")
 
 
+# END SOLUTION
 def max_pool(x, pool_param):
     """Max-pooling forward pass.
 
@@ -261,9 +281,10 @@ def max_pool(x, pool_param):
     out_height = 1 + (H - pool_height) // stride, out_width likewise.
     """
     hw2_utils.exercise(andrew_username=ANDREW_USERNAME, seed=SEED)
-    return max_pool_forward(x, pool_param)[0]
+    return max_pool_forward(x, pool_param)[0]  # SOLUTION 6.3
 
 
+# BEGIN SOLUTION NO PROMPT
 def _pool_offsets(x, pool_height, pool_width, stride, out_height, out_width):
     """(index, slice of x) for each window offset (i, j): x[:, :, i + s*h, j + s*w] over all outputs."""
     for i in range(pool_height):
@@ -317,6 +338,7 @@ def max_pool_backward(dout, cache):
     return dx
 
 
+# END SOLUTION
 maxpool = max_pool  # the handout's name
 
 
@@ -332,7 +354,8 @@ def dropout(x, mode, p):
     x's shape and dtype (float64 for integer input).
     """
     hw2_utils.exercise(andrew_username=ANDREW_USERNAME, seed=SEED)
-    return dropout_forward(x, mode, p)[0]
+    return dropout_forward(x, mode, p)[0]  # SOLUTION 6.4
+# BEGIN SOLUTION NO PROMPT
 
 
 def dropout_forward(x, mode, p, rng=np.random):
@@ -523,3 +546,4 @@ def main(argv=None):
 if __name__ == "__main__":
     import sys
     sys.exit(main())
+# END SOLUTION

@@ -74,7 +74,12 @@ tf.config.experimental.enable_op_determinism()
 tf.compat.v1.set_random_seed(0)
 
 # The student's identity and seed; every exercise passes these to `exercise`.
+# BEGIN SOLUTION
 ANDREW_USERNAME = "hw2ref"
+# BEGIN PROMPT
+# ANDREW_USERNAME = None   # your Andrew ID, in quotes: "jdoe"
+# END PROMPT
+# END SOLUTION
 SEED = 42
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
