@@ -1,0 +1,156 @@
+"""The similarity check (staff/similarity.py) on a corpus built here: the reference, a disguised copy
+of it (variables and helpers renamed, functions reordered, comments rewritten), an independently
+written solution (tests/independent/), two untouched starters, and files that are not submissions."""
+import ast
+import csv
+import itertools
+import os
+import zipfile
+
+import pytest
+
+import hw2_submission
+import hw2_utils
+from staff import similarity, starter
+
+ROOT = hw2_utils.ROOT
+INDEPENDENT = os.path.join(ROOT, "tests", "independent")
+STUDENT_FILES = hw2_submission.EXERCISE_FILES + (hw2_submission.OWN_MODEL,)
+
+
+class Rename(ast.NodeTransformer):
+    def __init__(self, mapping):
+        self.mapping = mapping
+
+    def visit_Name(self, node):
+        node.id = self.mapping.get(node.id, node.id)
+        return node
+
+    def visit_arg(self, node):
+        node.arg = self.mapping.get(node.arg, node.arg)
+        return node
+
+    def visit_FunctionDef(self, node):
+        node.name = self.mapping.get(node.name, node.name)
+        self.generic_visit(node)
+        return node
+
+
+def disguised(source):
+    """What a copier does to hide a copy: every local variable, argument and private helper renamed,
+    the functions in reverse order, the comments gone and one of their own added (the public names,
+    which the tests call, stay)."""
+    tree = ast.parse(source)
+    top = tree.body
+    public = {node.name for node in top if isinstance(node, (ast.FunctionDef, ast.ClassDef))
+              and not node.name.startswith("_")}
+    private = {node.name for node in top if isinstance(node, ast.FunctionDef) and node.name.startswith("_")}
+    local = {sub.id if isinstance(sub, ast.Name) else sub.arg
+             for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)
+             for sub in ast.walk(node) if isinstance(sub, ast.arg)
+             or isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store)}
+    tree = Rename({name: f"my_{name.strip('_')}" for name in (local | private) - public - {"self"}}).visit(tree)
+    imports = [node for node in top if isinstance(node, (ast.Import, ast.ImportFrom))]
+    definitions = [node for node in top if isinstance(node, (ast.FunctionDef, ast.ClassDef))]
+    tree.body = imports + definitions[::-1] + [node for node in top if node not in imports + definitions]
+    return "# Homework 2: my own solution.\n" + ast.unparse(tree) + "\n"
+
+
+def write_zip(path, files):
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+
+
+def starter_python():
+    """The starter's Python files at the top level: what a student who changed nothing submits."""
+    return {name: text.encode() for name, (text, _) in starter.starter_files().items()
+            if name.endswith(".py") and "/" not in name}
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("submissions")
+    reference = {name: hw2_submission.read_project_file(name) for name in hw2_submission.submission_files()
+                 if name.endswith(".py")}
+    write_zip(folder / "alice.zip", reference)
+    write_zip(folder / "bob.zip", {name: disguised(data.decode()).encode() if name in STUDENT_FILES else data
+                                   for name, data in reference.items()})
+    independent = {**starter_python(), **{name: open(os.path.join(INDEPENDENT, name), "rb").read()
+                                          for name in os.listdir(INDEPENDENT) if name.endswith(".py")}}
+    write_zip(folder / "carol.zip", independent)
+    write_zip(folder / "dave.zip", starter_python())
+    write_zip(folder / "erin.zip", starter_python())
+    (folder / "frank.zip").write_bytes(b"this is not a zip")
+    write_zip(folder / "grace.zip", {"notes.txt": b"I could not finish."})
+    with zipfile.ZipFile(folder / "heidi.zip", "w") as archive:   # a refused member; the rest compared
+        archive.writestr("../escape.py", b"x = 1\n")
+        for name, data in independent.items():
+            archive.writestr(name, data.replace(b"def ", b"def  "))
+    (folder / "roster.txt").write_text("alice bob carol dave erin frank grace heidi\n")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def checked(corpus, tmp_path_factory):
+    out = tmp_path_factory.mktemp("similarity")
+    assert similarity.main([str(corpus), "--out", str(out)]) == 0
+    with open(out / "pairs.csv", newline="") as stream:
+        rows = list(csv.reader(stream))
+    return out, rows
+
+
+def test_pairs_csv_lists_every_pair_most_similar_first(checked):
+    out, rows = checked
+    assert rows[0] == ["student_a", "student_b", "similarity"]
+    students = ["alice", "bob", "carol", "dave", "erin", "heidi"]
+    assert sorted(tuple(sorted(row[:2])) for row in rows[1:]) == sorted(itertools.combinations(students, 2))
+    values = [float(row[2]) for row in rows[1:]]
+    assert values == sorted(values, reverse=True) and all(0 <= value <= 1 for value in values)
+
+
+def test_the_disguised_copy_is_flagged_and_nothing_else(checked, capsys):
+    out, rows = checked
+    similar = {frozenset(row[:2]): float(row[2]) for row in rows[1:]}
+    assert similar[frozenset({"alice", "bob"})] > similarity.THRESHOLD
+    assert similar[frozenset({"carol", "heidi"})] > similarity.THRESHOLD   # the same independent code, twice
+    flagged = {pair for pair, value in similar.items() if value > similarity.THRESHOLD}
+    assert flagged == {frozenset({"alice", "bob"}), frozenset({"carol", "heidi"})}
+    # the independent solution against the reference, and its copy: far below the threshold
+    assert similar[frozenset({"alice", "carol"})] < similarity.THRESHOLD / 2
+    assert similar[frozenset({"bob", "carol"})] < similarity.THRESHOLD / 2
+
+
+def test_the_starter_alone_flags_nothing(checked):
+    out, rows = checked
+    similar = {frozenset(row[:2]): float(row[2]) for row in rows[1:]}
+    assert similar[frozenset({"dave", "erin"})] == 0
+    assert all(value == 0 for pair, value in similar.items() if pair & {"dave", "erin"})
+
+
+def test_bad_zips_are_listed_and_skipped(corpus, tmp_path, capsys):
+    assert similarity.main([str(corpus), "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert "skipped: frank.zip: not a readable zip" in printed
+    assert "skipped: grace.zip: holds none of" in printed
+    assert "skipped: roster.txt: not a .zip file" in printed
+    assert "note: heidi.zip: compared without a refused member: ../escape.py" in printed
+    assert "similar: alice and bob" in printed
+
+
+def test_the_report_shows_the_copied_code_by_student(checked):
+    out, _ = checked
+    report = (out / "report.html").read_text()
+    assert "alice/hw2_numpy.py" in report and "bob/hw2_numpy.py" in report
+    assert "highlight-red" in report and str(out) not in report
+
+
+def test_too_few_submissions_and_no_folder(tmp_path, capsys):
+    folder = tmp_path / "one"
+    folder.mkdir()
+    write_zip(folder / "solo.zip", starter_python())
+    assert similarity.main([str(folder), "--out", str(tmp_path / "out")]) == 0
+    assert (tmp_path / "out" / "pairs.csv").read_text() == "student_a,student_b,similarity\n"
+    assert "nothing to compare" in (tmp_path / "out" / "report.html").read_text()
+    assert similarity.main([str(tmp_path / "missing"), "--out", str(tmp_path / "out")]) == 2
+    assert "is not a folder" in capsys.readouterr().err
