@@ -106,7 +106,7 @@ def compare(students, boilerplate, threshold, work):
     write_tree(given, {"starter": boilerplate})
     detector = copydetect.CopyDetector(test_dirs=[submitted], ref_dirs=[submitted], boilerplate_dirs=[given],
                                        extensions=["py"], same_name_only=True, ignore_leaf=True,
-                                       display_t=threshold, autoopen=False, silent=True)
+                                       display_t=threshold, truncate=True, autoopen=False, silent=True)
     detector.run()
     owner = {path: os.path.basename(os.path.dirname(path)) for path in detector.test_files}
     coverage = {path: detector.file_data[path].token_coverage for path in detector.test_files}
