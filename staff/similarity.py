@@ -13,9 +13,9 @@ and comments filtered out) finds the shared fragments; everything the starter
 holds is boilerplate and never counts.
 
 A pair's similarity is the larger of two shares: the share of student A's
-compared code (in fingerprinted tokens) found in B's, and of B's in A's; a
-short submission copied whole from a long one is then as visible as the long
-one. Writes OUT/pairs.csv (student_a,student_b,similarity: every pair, most
+compared code (in fingerprinted tokens, given code excluded, at least
+MIN_SHARED_BASIS) found in B's, and of B's in A's; a short submission copied
+whole from a long one is then as visible as the long one. Writes OUT/pairs.csv (student_a,student_b,similarity: every pair, most
 similar first) and OUT/report.html (copydetect's report of the file pairs above
 the threshold, the copied code highlighted), and prints the pairs above the
 threshold and every zip it skipped, with the reason.
@@ -39,14 +39,22 @@ from staff import starter  # noqa: E402
 # The pair similarity above which a pair is printed and shown in the report. README ("Similarity
 # check") gives the values measured on copies and on independent solutions that set it.
 THRESHOLD = 0.5
+# A share is taken of at least this much code (copydetect's tokens: characters of the filtered code,
+# about 45 lines of Python): two students who wrote almost nothing beyond the given code would
+# otherwise be 100% alike for the few fragments where given pieces meet.
+MIN_SHARED_BASIS = 500
 OWN_MODEL_DOCUMENT = "own_model.py"   # the own-model scripts of one student, concatenated
 COMPARED = hw2_submission.EXERCISE_FILES + (OWN_MODEL_DOCUMENT,)
 
 
-def support_modules():
-    """The starter's Python files other than the ones students complete: given code, never compared."""
-    return {name for name in starter.starter_files() if name.endswith(".py")} \
-        - set(hw2_submission.EXERCISE_FILES) - {hw2_submission.OWN_MODEL}
+def starter_python():
+    """name -> text of every Python file of the starter: the code everyone was given."""
+    return {name: text for name, (text, _) in starter.starter_files().items() if name.endswith(".py")}
+
+
+def support_modules(given):
+    """The starter's Python files other than the ones students complete: never compared."""
+    return set(given) - set(hw2_submission.EXERCISE_FILES) - {hw2_submission.OWN_MODEL}
 
 
 def documents(files, support):
@@ -97,7 +105,8 @@ def write_tree(top, documents_by_owner):
 def compare(students, boilerplate, threshold, work):
     """(pairs, report html): pairs [(a, b, similarity)] for every pair of students, most similar first.
 
-    boilerplate: name -> text of the starter's documents; work: an empty scratch folder.
+    boilerplate: name -> text of the code everyone was given (any names: its fragments are
+    discounted wherever they appear); work: an empty scratch folder.
     """
     import copydetect
     logging.getLogger().setLevel(logging.ERROR)   # copydetect warns through the root logger
@@ -122,8 +131,8 @@ def compare(students, boilerplate, threshold, work):
                 found_in[key] = found_in.get(key, 0) + share * coverage[path]
 
     def share(a, b):
-        return found_in.get((a, b), 0) / total[a] if total[a] else 0.0
-    pairs = [(a, b, max(share(a, b), share(b, a))) for a, b in itertools.combinations(sorted(students), 2)]
+        return found_in.get((a, b), 0) / max(total[a], MIN_SHARED_BASIS)
+    pairs = [(a, b, float(max(share(a, b), share(b, a)))) for a, b in itertools.combinations(sorted(students), 2)]
     pairs.sort(key=lambda pair: (-pair[2], pair[0], pair[1]))
     report = detector.generate_html_report(output_mode="return")
     return pairs, report.replace(submitted + os.sep, "")
@@ -154,10 +163,13 @@ def run(folder, out, threshold=THRESHOLD):
     """
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"{folder} is not a folder; give the folder holding one zip per student")
-    given = starter.starter_files()
-    support = support_modules()
+    given = starter_python()
+    support = support_modules(given)
     students, skipped, notes = read_submissions(folder, support)
-    boilerplate = documents({name: text.encode() for name, (text, _) in given.items()}, support)
+    # The starter's documents as students' are made, and every given module besides (a student who
+    # pastes hw2_train's loop into their model script pastes given code).
+    boilerplate = {**{name.replace("/", "_"): text for name, text in given.items()},
+                   **documents({name: text.encode() for name, text in given.items()}, support)}
     if len(students) < 2:
         pairs, report = [], empty_report(f"{len(students)} submission(s) to compare in {folder}: nothing to compare.")
     else:

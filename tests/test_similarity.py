@@ -87,6 +87,10 @@ def corpus(tmp_path_factory):
         archive.writestr("../escape.py", b"x = 1\n")
         for name, data in independent.items():
             archive.writestr(name, data.replace(b"def ", b"def  "))
+    pasted = {**starter_python(), hw2_submission.OWN_MODEL: starter_python()[hw2_submission.OWN_MODEL]
+              + b"\n\n" + starter.starter_files()["hw2_train.py"][0].encode()}
+    write_zip(folder / "ivan.zip", pasted)   # the given training loop pasted into the model script
+    write_zip(folder / "judy.zip", pasted)
     (folder / "roster.txt").write_text("alice bob carol dave erin frank grace heidi\n")
     return folder
 
@@ -103,7 +107,7 @@ def checked(corpus, tmp_path_factory):
 def test_pairs_csv_lists_every_pair_most_similar_first(checked):
     out, rows = checked
     assert rows[0] == ["student_a", "student_b", "similarity"]
-    students = ["alice", "bob", "carol", "dave", "erin", "heidi"]
+    students = ["alice", "bob", "carol", "dave", "erin", "heidi", "ivan", "judy"]
     assert sorted(tuple(sorted(row[:2])) for row in rows[1:]) == sorted(itertools.combinations(students, 2))
     values = [float(row[2]) for row in rows[1:]]
     assert values == sorted(values, reverse=True) and all(0 <= value <= 1 for value in values)
@@ -122,10 +126,12 @@ def test_the_disguised_copy_is_flagged_and_nothing_else(checked, capsys):
 
 
 def test_the_starter_alone_flags_nothing(checked):
+    """Untouched starters, and given code pasted elsewhere (ivan, judy), share nothing that counts."""
     out, rows = checked
     similar = {frozenset(row[:2]): float(row[2]) for row in rows[1:]}
-    assert similar[frozenset({"dave", "erin"})] == 0
     assert all(value == 0 for pair, value in similar.items() if pair & {"dave", "erin"})
+    # only where the given pieces meet (a few dozen tokens) is ivan's code his own, and judy's the same
+    assert all(value < similarity.THRESHOLD / 4 for pair, value in similar.items() if pair & {"ivan", "judy"})
 
 
 def test_bad_zips_are_listed_and_skipped(corpus, tmp_path, capsys):
