@@ -251,12 +251,23 @@ def grade_attack(tmp_path, numpy_source=None, extra_members=None, replace=None):
     for folder in SHARED_WRITABLE:   # what the box could have written there, had it not had its own
         for path in files_under(folder):
             assert "hw2-attack" not in path
-            if os.path.getmtime(path) >= started and os.path.getsize(path) < 2 ** 24:
-                with open(path, "rb") as stream:
-                    assert secret[:4000] not in stream.read(), path
+            data = recent_file(path, started)
+            assert data is None or secret[:4000] not in data, path
     if os.geteuid() == 0:
         assert sandbox.user_processes(sandbox.sandbox_ids("nobody")[0]) == []
     return Graded(results, str(root), secret)
+
+
+def recent_file(path, since, max_bytes=2 ** 24):
+    """The bytes of a file changed since `since` (at most max_bytes), or None: in a folder other
+    processes share, a file listed a moment ago may be gone (the box is dead by then: not its doing)."""
+    try:
+        if os.path.getmtime(path) < since or os.path.getsize(path) >= max_bytes:
+            return None
+        with open(path, "rb") as stream:
+            return stream.read()
+    except FileNotFoundError:
+        return None
 
 
 def attacked_relu(body):
