@@ -24,7 +24,6 @@ import argparse
 import csv
 import io
 import itertools
-import logging
 import os
 import sys
 import tempfile
@@ -109,7 +108,6 @@ def compare(students, boilerplate, threshold, work):
     discounted wherever they appear); work: an empty scratch folder.
     """
     import copydetect
-    logging.getLogger().setLevel(logging.ERROR)   # copydetect warns through the root logger
     submitted, given = os.path.join(work, "submitted"), os.path.join(work, "starter")
     write_tree(submitted, students)
     write_tree(given, {"starter": boilerplate})
