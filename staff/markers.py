@@ -36,6 +36,7 @@ SUFFIX = re.compile(r"^(?P<indent>[ \t]*)(?P<code>[^#\s].*?)[ \t]+# SOLUTION(?: 
 # Anything a marker could be mistaken for: a line matching this and none of the above is refused.
 LOOKS_LIKE_A_MARKER = re.compile(r"#\s*(BEGIN|END)\s*(SOLUTION|PROMPT)|#\s*SOLUTION\b", re.IGNORECASE)
 NO_PROMPT = "NO PROMPT"
+MISSPELLED_NO_PROMPT = re.compile(r"no[ _-]*prompts?", re.IGNORECASE)
 
 # One solution taken out: the starter holds `stub` (lines) at line index `at`, the reference `original`.
 Solution = collections.namedtuple("Solution", ["at", "stub", "original"])
@@ -81,6 +82,12 @@ def split(text, name, python=None):
     def fail(number, message):
         raise MarkerError(f"{name}:{number}: {message}")
 
+    def checked_label(number, text):
+        """A marker's label, refusing a misspelt NO PROMPT (it would silently become a stub's label)."""
+        if text and text != NO_PROMPT and MISSPELLED_NO_PROMPT.fullmatch(text):
+            fail(number, f"`{text}`: did you mean `{NO_PROMPT}`?")
+        return text
+
     def stub(number, indent, label):
         if label == NO_PROMPT:
             return []
@@ -95,12 +102,12 @@ def split(text, name, python=None):
         bare = line.rstrip("\r\n")
         if block is None:
             if match := BEGIN.match(bare):
-                block = dict(start=number, indent=match["indent"], label=match["label"], prompt=None,
-                             original=[line])
+                block = dict(start=number, indent=match["indent"], label=checked_label(number, match["label"]),
+                             prompt=None, original=[line])
             elif match := SUFFIX.match(bare):
                 if LOOKS_LIKE_A_MARKER.search(match["code"]):
                     fail(number, "two markers on one line")
-                replacement = stub(number, match["indent"], match["label"])
+                replacement = stub(number, match["indent"], checked_label(number, match["label"]))
                 solutions.append(Solution(len(starter), replacement, [line]))
                 starter += replacement
             elif END.match(bare) or BEGIN_PROMPT.match(bare) or END_PROMPT.match(bare):

@@ -15,10 +15,11 @@ holds is boilerplate and never counts.
 A pair's similarity is the larger of two shares: the share of student A's
 compared code (in fingerprinted tokens, given code excluded, at least
 MIN_SHARED_BASIS) found in B's, and of B's in A's; a short submission copied
-whole from a long one is then as visible as the long one. Writes OUT/pairs.csv (student_a,student_b,similarity: every pair, most
-similar first) and OUT/report.html (copydetect's report of the file pairs above
-the threshold, the copied code highlighted), and prints the pairs above the
-threshold and every zip it skipped, with the reason.
+whole from a long one is then as visible as the long one. Writes OUT/pairs.csv
+(student_a,student_b,similarity: every pair, most similar first) and
+OUT/report.html (copydetect's report of the file pairs above the threshold, the
+copied code highlighted), and prints the pairs above the threshold and every zip
+it skipped, with the reason.
 """
 import argparse
 import csv

@@ -69,7 +69,8 @@ BAD_MARKERS = {
                           "    return 1\n",
                           "inside the prompt block"),
     "two prompts": ("def f():\n    # BEGIN SOLUTION\n    # BEGIN PROMPT\n    # pass\n    # END PROMPT\n"
-                    "    # BEGIN PROMPT\n    # pass\n    # END PROMPT\n    return 1\n    # END SOLUTION\n", "a second prompt"),
+                    "    # BEGIN PROMPT\n    # pass\n    # END PROMPT\n    return 1\n    # END SOLUTION\n",
+                    "a second prompt"),
     "prompt line not a comment": ("def f():\n    # BEGIN SOLUTION\n    # BEGIN PROMPT\n    pass\n    # END PROMPT\n"
                                   "    # END SOLUTION\n", "must be a comment"),
     "stub outside a function": ("# BEGIN SOLUTION 6.1\nx = 1\n# END SOLUTION\n", "outside a function"),
@@ -79,6 +80,9 @@ BAD_MARKERS = {
                                "does not parse"),
     "half a statement": ("x = (1 +  # SOLUTION NO PROMPT\n     2)\n", "does not parse"),
     "reference does not parse": ("def f(:\n    pass\n", "reference does not parse"),
+    "no prompt misspelt": ("def f():\n    # BEGIN SOLUTION No Prompts\n    return 1\n    # END SOLUTION\n",
+                           "did you mean"),
+    "no prompt misspelt in a suffix": ("def f():\n    return 1  # SOLUTION NOPROMPT\n", "did you mean"),
 }
 
 
@@ -137,8 +141,8 @@ def test_the_starter_holds_what_a_student_gets_and_no_more(release):
             assert archive.read(f"{starter.NAME}/{name}") == (release / name).read_bytes()
     everything = "".join((release / name).read_text() for name in names)
     assert not markers.LOOKS_LIKE_A_MARKER.search(everything)
-    for reference_only in ("copydetect", "import autograder", "from autograder", "hw2_optim", "hw2_report", "patch_rows",
-                           "airbench", "bench/", "from staff", "import staff", '"hw2ref"', "make test", "make grade"):
+    for reference_only in ("copydetect", "import autograder", "from autograder", "hw2_optim", "hw2_report",
+                           "patch_rows", "airbench", "bench/", "from staff", "import staff", '"hw2ref"', "make test", "make grade"):
         assert reference_only not in everything, reference_only
     for name, stubs in EXERCISE_STUBS.items():
         source = (release / name).read_text()
@@ -149,7 +153,8 @@ def test_the_starter_holds_what_a_student_gets_and_no_more(release):
 def test_the_starter_is_the_same_every_time(tmp_path):
     starter.release(str(tmp_path / "a"))
     starter.release(str(tmp_path / "b"))
-    assert (tmp_path / "a" / f"{starter.NAME}.zip").read_bytes() == (tmp_path / "b" / f"{starter.NAME}.zip").read_bytes()
+    zips = [(tmp_path / side / f"{starter.NAME}.zip").read_bytes() for side in ("a", "b")]
+    assert zips[0] == zips[1]
 
 
 def test_the_solutions_put_back_give_the_reference_byte_for_byte(release):
@@ -180,7 +185,8 @@ def test_the_starter_imports_and_each_stub_names_its_exercise(release, tmp_path)
     code = ("import hw2_mnist, hw2_numpy, hw2_cifar, hw2_cifar_my_model, numpy as np, tensorflow as tf\n"
             "calls = [lambda: hw2_numpy.convolution(np.ones((1, 1, 3, 3)), np.ones((1, 1, 2, 2)), np.ones(1), 1, 0),\n"
             "         lambda: hw2_numpy.grayscale_filter(np.zeros((2, 3, 3, 3))), lambda: hw2_numpy.relu(np.ones(3)),\n"
-            "         lambda: hw2_numpy.maxpool(np.ones((1, 1, 2, 2)), {}), lambda: hw2_numpy.dropout(np.ones(3), 'train', .5),\n"
+            "         lambda: hw2_numpy.maxpool(np.ones((1, 1, 2, 2)), {}),\n"
+            "         lambda: hw2_numpy.dropout(np.ones(3), 'train', .5),\n"
             "         hw2_mnist.build_model_mnist1, lambda: hw2_mnist.train_model_mnist1(None, None, None),\n"
             "         hw2_mnist.build_model_mnist2, lambda: hw2_mnist.train_model_mnist2(None, None, None),\n"
             "         lambda: hw2_cifar.build_model(tf.compat.v1.placeholder(tf.float32, (None, 32, 32, 3)), 10),\n"
