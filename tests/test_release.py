@@ -142,7 +142,8 @@ def test_the_starter_holds_what_a_student_gets_and_no_more(release):
     everything = "".join((release / name).read_text() for name in names)
     assert not markers.LOOKS_LIKE_A_MARKER.search(everything)
     for reference_only in ("copydetect", "import autograder", "from autograder", "hw2_optim", "hw2_report",
-                           "patch_rows", "airbench", "bench/", "from staff", "import staff", '"hw2ref"', "make test", "make grade"):
+                           "patch_rows", "airbench", "bench/", "from staff", "import staff", '"hw2ref"', "make test",
+                           "make grade"):
         assert reference_only not in everything, reference_only
     for name, stubs in EXERCISE_STUBS.items():
         source = (release / name).read_text()
