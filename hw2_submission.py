@@ -355,13 +355,14 @@ def check_log(log_name, text, read, expected_tests):
 UNFINISHED_MAY_LACK = ("submission.csv",)
 
 
-def examine(zip_path, tests_dir=None):
+def examine(zip_path, tests_dir=None, partial=False):
     """(problems, unfinished) of the zip at zip_path, two lists of messages.
 
     unfinished: failing tests and a missing submission.csv, which a finished
-    submission must not have but work in progress may; problems: everything
-    else (a zip the autograder cannot grade as it stands). tests_dir: where the
-    public test scripts are (the expected tests of each log; default ROOT/tests).
+    submission must not have but work in progress (partial) may; without
+    partial they are problems too, and unfinished is empty. problems:
+    everything else (a zip the autograder cannot grade as it stands). tests_dir:
+    where the public test scripts are (the expected tests of each log; default ROOT/tests).
     """
     tests_dir = tests_dir or os.path.join(ROOT, "tests")
     files, refused, problems = read_zip(zip_path)
@@ -378,7 +379,7 @@ def examine(zip_path, tests_dir=None):
                                               expected_tests)
             problems += log_problems
             unfinished += failing
-    return problems, unfinished
+    return (problems, unfinished) if partial else (problems + unfinished, [])
 
 
 def check(zip_path, tests_dir=None, partial=False):
@@ -386,8 +387,7 @@ def check(zip_path, tests_dir=None, partial=False):
 
     partial: unfinished work (`examine`) is not a problem.
     """
-    problems, unfinished = examine(zip_path, tests_dir)
-    return problems if partial else problems + unfinished
+    return examine(zip_path, tests_dir, partial)[0]
 
 
 def build(out_path, partial=False):
@@ -411,19 +411,19 @@ def build(out_path, partial=False):
                 archive.write(os.path.join(ROOT, name), arcname=name)
 
     def good_zip_only(tmp_path):
-        found, not_done = examine(tmp_path)
-        problems.extend(found if partial else found + not_done)
-        unfinished.extend(not_done if partial else [])
+        found, not_done = examine(tmp_path, partial=partial)
+        problems.extend(found)
+        unfinished.extend(not_done)
         return None if problems else out_path
 
     atomic_write(out_path, write, choose=good_zip_only)
     return problems, unfinished
 
 
-def log_state(log_name, andrew_username, seed):
+def log_state(log_name, andrew_username, seed, path=None):
     """"passed", "failed" (complete, some test failed) or None (missing, cut, or written by other
-    sources or identity) for the log in the project."""
-    path = os.path.join(ROOT, log_name)
+    sources or identity) for the log in the project, or for the file at `path` read as that log."""
+    path = path or os.path.join(ROOT, log_name)
     if not os.path.isfile(path):
         return None
     with open(path, encoding="utf-8", errors="replace") as stream:
@@ -459,16 +459,8 @@ def update_logs(log_names, python=sys.executable, partial=False):
                 status["code"] = subprocess.run([python, os.path.join(ROOT, LOGS[log_name])], stdout=out,
                                                 cwd=ROOT).returncode
 
-        def complete(tmp_path):
-            """Whether a run's output is a whole log of this code and identity (its tests may fail)."""
-            with open(tmp_path, encoding="utf-8", errors="replace") as stream:
-                lines = stream.read().splitlines()
-            tests = script_tests(read_project_file(LOGS[log_name]))
-            return (lines[:1] == [fingerprint_line(log_name, andrew_username, seed)]
-                    and not check_log_tests(log_name, lines[1:], tests)[0])
-
-        def choose(tmp_path):
-            keep = status["code"] == 0 or (partial and complete(tmp_path))
+        def choose(tmp_path):   # a whole log of this code and identity counts; failing tests only if partial
+            keep = status["code"] == 0 or (partial and log_state(log_name, andrew_username, seed, tmp_path))
             return log_path if keep else failed_path
 
         log_path, failed_path = os.path.join(ROOT, log_name), os.path.join(ROOT, log_name + ".failed")
@@ -520,8 +512,7 @@ def main(argv=None):
     if unknown:
         parser.error(f"no such log: {', '.join(unknown)}; the logs are {', '.join(sorted(LOGS))}")
     if args.command == "check":
-        problems, unfinished = examine(args.zip)
-        return report(args.zip, *((problems, unfinished) if args.partial else (problems + unfinished, [])))
+        return report(args.zip, *examine(args.zip, partial=args.partial))
     if args.command == "logs":
         try:
             return 1 if update_logs(args.log or sorted(LOGS), partial=args.partial) else 0

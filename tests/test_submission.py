@@ -300,7 +300,7 @@ BAD["missing csv"] = (lambda f: f.pop("submission.csv"), "submission.csv: missin
 @pytest.mark.parametrize("kind", sorted(BAD))
 def test_partial_accepts_only_unfinished_work(tmp_path, kind):
     change, message = BAD[kind]
-    problems, unfinished = sub.examine(write_zip(tmp_path / "s.zip", mutate(good_files(), change)))
+    problems, unfinished = sub.examine(write_zip(tmp_path / "s.zip", mutate(good_files(), change)), partial=True)
     where = unfinished if kind in UNFINISHED else problems
     assert any(message in item for item in where), (problems, unfinished)
     assert (problems == []) == (kind in UNFINISHED), problems
