@@ -109,7 +109,7 @@ def train(train_set, epochs=1, batch_size=64, evaluate_on=None):
         session.run(tf.compat.v1.global_variables_initializer())
     evaluate = None
     if evaluate_on is not None:
-        def evaluate():
+        def evaluate(epoch):
             return hw2_train.session_accuracy(session, probit, X, evaluate_on.X, evaluate_on.Y,
                                               preprocess=preprocess)
     batches = hw2_train.ShuffledBatches(train_set.X, hw2_train.one_hot(train_set.Y), batch_size,

@@ -50,34 +50,45 @@ import sys
 import numpy as np
 import tensorflow as tf
 
+import hw2_muon  # SOLUTION NO PROMPT
 import hw2_numpy  # SOLUTION NO PROMPT
+import hw2_precision  # SOLUTION NO PROMPT
 import hw2_train  # SOLUTION NO PROMPT
 from hw2_data import PRIVATE_TEST_SIZE
 
 # BEGIN SOLUTION NO PROMPT
 layers = tf.keras.layers
 
-# name -> group widths, activation, epochs, batch size, whether test-time augmentation adds
-# one-pixel shifts to the mirror image (6 passes, not 2), peak learning rate on the mean loss
-# per 1024 images of batch (scaled linearly to the batch size) and L2 weight decay (on every
-# trained weight, scaled by the learning rate like the gradient). The optimizer settings are
-# airbench94's (lr 11.5 and wd 0.0153 per 1024 examples, momentum 0.85) for a mean loss:
-# 11.5 / (1 + 1 / 0.15) = 1.5 and 0.0153 / 11.5. Batch 512, not airbench's 1024: the accurate
-# net's training step at 1024 needs about twice the memory (README: measured peaks).
+# name -> the network (group widths, activation, head), the optimizer and its settings, epochs,
+# batch size, how often the public test is scored between epochs (one view; the last epoch is
+# always scored with the full test-time augmentation) and whether that augmentation adds one-pixel
+# shifts to the mirror image (6 passes, not 2).
+#
+# "sgd" is airbench94's recipe: Nesterov SGD on every trained weight under a triangular schedule,
+# peak learning rate on the mean loss per 1024 images of batch (scaled linearly to the batch size),
+# L2 decay on every trained weight scaled by the learning rate like the gradient (airbench94's
+# lr 11.5 and wd 0.0153 per 1024 examples for a mean loss: 11.5 / (1 + 1 / 0.15) = 1.5 and
+# 0.0153 / 11.5), a moving average of the weights for scores and predictions; head "scaled".
+# "muon" is airbench94_muon's: Muon (hw2_muon) on the convolution filters, Nesterov SGD on the
+# biases and the head with learning rates for the summed loss, each decayed linearly to 0, weight
+# decay per example of batch, no weight average; head "normalized" (its learning rate is tuned
+# for that parametrization). Batch 2000 as airbench94_muon: Muon's settings are tuned there.
 PRESETS = {
-    "fast": dict(widths=(32, 128, 128), activation="relu", epochs=16, batch_size=512, tta_shifts=False,
-                 learning_rate=1.5, weight_decay=0.0153 / 11.5),
-    "accurate": dict(widths=(64, 256, 256), activation="gelu", epochs=10, batch_size=512, tta_shifts=True,
-                     learning_rate=1.5, weight_decay=0.0153 / 11.5),
+    "fast": dict(widths=(32, 128, 128), activation="relu", head="scaled", optimizer="sgd",
+                 learning_rate=1.5, weight_decay=0.0153 / 11.5,
+                 epochs=16, batch_size=512, score_every=4, tta_shifts=False),
+    "accurate": dict(widths=(64, 256, 256), activation="gelu", head="normalized", optimizer="muon",
+                     filter_lr=0.24, filter_momentum=0.6, bias_lr=0.053, head_lr=0.67,
+                     decay_per_example=2e-6,
+                     epochs=8, batch_size=2000, score_every=4, tta_shifts=True),
 }
-MOMENTUM = 0.85               # Nesterov
-BIAS_LR_SCALE = 64            # batch-norm biases learn 64x faster (their decay is not scaled)
-SCHEDULE = (0.2, 0.23, 0.07)  # learning rate factor at the start, peak position (fraction of steps), end
+MOMENTUM = 0.85               # Nesterov, for every weight SGD trains
+BIAS_LR_SCALE = 64            # "sgd": batch-norm biases learn 64x faster (their decay is not scaled)
+SCHEDULE = (0.2, 0.23, 0.07)  # "sgd": learning rate factor at the start, peak position (fraction of steps), end
 WHITEN_BIAS_EPOCHS = 3        # the whitening layer's bias trains for the first epochs only
 BN_MOMENTUM = 0.6             # fast-moving batch-norm statistics: the weights move fast too
 LABEL_SMOOTHING = 0.2
-EMA_EPOCHS = 1                # the moving average of the weights spans about an epoch of steps
-LOGIT_SCALE = 1 / 9
+EMA_EPOCHS = 1                # "sgd": the moving average of the weights spans about an epoch of steps
 CROP_PAD = 2
 
 
@@ -129,12 +140,15 @@ def dirac_uniform(shape, dtype=None):
     return uniform * random_filters + identity
 
 
-def build_model(X, is_training, whitening, widths=(32, 128, 128), activation="relu"):
+def build_model(X, is_training, whitening, widths=(32, 128, 128), activation="relu", head="scaled"):
     """Our network on X (None, 32, 32, 3) standardized float32; returns the Keras model (logits (None, 10)).
 
     is_training: boolean tensor or bool, batch statistics vs moving averages;
     whitening: the (2, 2, 3, 24) kernel of `whitening_kernel`; widths: the
-    channels of the three conv groups.
+    channels of the three conv groups; head: how the (None, widths[-1]) features
+    become logits, "scaled" (airbench94: PyTorch's default initialization, logits
+    times 1/9) or "normalized" (airbench94_muon: weights of unit standard deviation,
+    logits divided by the width). Both start with logits of about the same size.
     """
     def conv(width, name):
         return layers.Conv2D(width, 3, padding="same", use_bias=False, kernel_initializer=dirac_uniform, name=name)
@@ -151,9 +165,14 @@ def build_model(X, is_training, whitening, widths=(32, 128, 128), activation="re
         x = conv(width, f"conv{group}b")(x)
         x = layers.Activation(activation)(batch_norm(f"bn{group}b")(x, training=is_training))
     x = layers.GlobalMaxPooling2D()(x)
-    x = layers.Dense(10, use_bias=False, name="classifier",
-                     kernel_initializer=tf.keras.initializers.VarianceScaling(1 / 3, "fan_in", "uniform"))(x)
-    logits = layers.Rescaling(LOGIT_SCALE)(x)  # small logits early on: faster, steadier start
+    if head == "scaled":
+        initializer, logit_scale = tf.keras.initializers.VarianceScaling(1 / 3, "fan_in", "uniform"), 1 / 9
+    elif head == "normalized":
+        initializer, logit_scale = tf.keras.initializers.RandomUniform(-np.sqrt(3), np.sqrt(3)), 1 / widths[-1]
+    else:
+        raise ValueError(f"head must be 'scaled' or 'normalized', got {head!r}")
+    x = layers.Dense(10, use_bias=False, name="classifier", kernel_initializer=initializer)(x)
+    logits = layers.Rescaling(logit_scale, dtype="float32")(x)  # small logits early on: faster, steadier start
     return tf.keras.Model(inputs, logits, name="my_model")
 
 
@@ -166,6 +185,11 @@ def learning_rate_schedule(step, total_steps, peak):
     rising = start + (1 - start) * step / top
     falling = 1 + (end - 1) * tf.minimum(1.0, (step - top) / max(1.0, total_steps - top))
     return peak * tf.where(step < top, rising, falling)
+
+
+def linear_decay(step, total_steps):
+    """1 at step 0 down to 0 at total_steps (and 0 after): airbench94_muon's schedule, a float32 tensor."""
+    return tf.maximum(0.0, 1 - tf.cast(step, tf.float32) / float(total_steps))
 
 
 def test_time_augmentation(model, X, logits, shifts):
@@ -186,63 +210,136 @@ def test_time_augmentation(model, X, logits, shifts):
     return tf.nn.softmax(averaged)
 
 
-def build_graph(whitening, preset, steps_per_epoch):
-    """Placeholders, model, loss, train op and predictions in a new graph; returns a dict of them."""
+def sgd_step(model, gradients, step, preset, steps_per_epoch):
+    """airbench94's update of every trained weight (PRESETS' "sgd") from its gradients (a list in
+    the order of model.trainable_weights): (op, learning rate tensor).
+    The op also counts the step (global `step`)."""
+    peak = preset["learning_rate"] * preset["batch_size"] / 1024
+    learning_rate = learning_rate_schedule(step, preset["epochs"] * steps_per_epoch, peak)
+    optimizer = tf.compat.v1.train.MomentumOptimizer(learning_rate, MOMENTUM, use_nesterov=True)
+    whiten_bias = model.get_layer("whiten").bias
+    whiten_bias_on = tf.cast(step < WHITEN_BIAS_EPOCHS * steps_per_epoch, tf.float32)
+    updates = []
+    for weight, gradient in zip(model.trainable_weights, gradients):
+        if "beta" in weight.name:
+            gradient = BIAS_LR_SCALE * gradient
+        update = gradient + preset["weight_decay"] * weight   # L2 decay, scaled by the learning rate
+        updates.append((update * whiten_bias_on if weight is whiten_bias else update, weight))
+    return optimizer.apply_gradients(updates, global_step=step), learning_rate
+
+
+def muon_step(model, gradients, step, preset, steps_per_epoch, newton_schulz_dtype=tf.float32):
+    """airbench94_muon's update (PRESETS' "muon"): (op, the filters' learning rate tensor).
+
+    Filters (4-D): `hw2_muon.muon_update`, no decay. Whitening bias, batch-norm
+    biases and head: Nesterov SGD with airbench94_muon's learning rates for the
+    loss summed over the batch (our loss is its mean: gradients times the batch)
+    and decay `decay_per_example * batch` per step, each rate decayed linearly to
+    0, the whitening bias's over its WHITEN_BIAS_EPOCHS. The op also counts the step.
+    gradients: as `sgd_step`'s; newton_schulz_dtype: the orthogonalization's
+    (`hw2_muon.newton_schulz`).
+    """
+    decay = linear_decay(step, preset["epochs"] * steps_per_epoch)
+    whiten_decay = linear_decay(step, WHITEN_BIAS_EPOCHS * steps_per_epoch)
+    weight_decay = preset["decay_per_example"] * preset["batch_size"]
+    whiten_bias, head = model.get_layer("whiten").bias, model.get_layer("classifier").kernel
+    weights = model.trainable_weights
+    ops = []
+    for weight, gradient in zip(weights, gradients):
+        if weight.shape.rank == 4:
+            ops.append(hw2_muon.muon_update(weight, gradient, preset["filter_lr"] * decay,
+                                            preset["filter_momentum"], dtype=newton_schulz_dtype))
+            continue
+        rate = preset["head_lr"] if weight is head else preset["bias_lr"]
+        schedule = whiten_decay if weight is whiten_bias else decay
+        optimizer = tf.compat.v1.train.MomentumOptimizer(rate * schedule, MOMENTUM, use_nesterov=True)
+        summed_gradient = preset["batch_size"] * gradient + weight_decay / rate * weight
+        ops.append(optimizer.apply_gradients([(summed_gradient, weight)]))
+    with tf.control_dependencies(ops):   # every rate above read the step before it moves on
+        return step.assign_add(1), preset["filter_lr"] * decay
+
+
+def build_graph(whitening, preset, steps_per_epoch, seed=SEED, precision="float32"):
+    """Placeholders, model, loss, train op and predictions in a new graph; returns a dict of them.
+
+    precision: what the layers compute in (hw2_precision.PRECISIONS; the weights stay float32).
+
+    The train op takes one step of the preset's optimizer (counting it), updates
+    the batch-norm statistics and then (with "sgd") the moving average of the
+    weights; `use_averages` / `use_trained` swap the averages in and back.
+    """
     graph = tf.Graph()
     with graph.as_default():
-        hw2_utils.exercise(andrew_username=ANDREW_USERNAME, seed=SEED)
+        hw2_utils.exercise(andrew_username=ANDREW_USERNAME, seed=seed)
         X = tf.compat.v1.placeholder(tf.float32, (None, 32, 32, 3), name="X")
         labels = tf.compat.v1.placeholder(tf.int64, (None,), name="labels")
         is_training = tf.compat.v1.placeholder_with_default(False, (), name="is_training")
-        model = build_model(X, is_training, whitening, preset["widths"], preset["activation"])
-        logits = model.output
+        with hw2_precision.policy(precision):
+            model = build_model(X, is_training, whitening, preset["widths"], preset["activation"],
+                                preset["head"])
+        logits = model.output   # float32 whatever the precision: the loss and the scores need it
         loss = tf.compat.v1.losses.softmax_cross_entropy(tf.one_hot(labels, 10), logits,
                                                          label_smoothing=LABEL_SMOOTHING)
         step = tf.compat.v1.train.get_or_create_global_step()
-        peak = preset["learning_rate"] * preset["batch_size"] / 1024
-        learning_rate = learning_rate_schedule(step, preset["epochs"] * steps_per_epoch, peak)
-        optimizer = tf.compat.v1.train.MomentumOptimizer(learning_rate, MOMENTUM, use_nesterov=True)
-        whiten_bias = model.get_layer("whiten").bias
-        whiten_bias_on = tf.cast(step < WHITEN_BIAS_EPOCHS * steps_per_epoch, tf.float32)
-        updates = []
-        for weight, gradient in zip(model.trainable_weights, tf.gradients(loss, model.trainable_weights)):
-            if "beta" in weight.name:
-                gradient = BIAS_LR_SCALE * gradient
-            update = gradient + preset["weight_decay"] * weight   # L2 decay, scaled by the learning rate
-            updates.append((update * whiten_bias_on if weight is whiten_bias else update, weight))
-        sgd_step = hw2_train.with_batch_norm_updates(optimizer.apply_gradients(updates, global_step=step), model)
-        # Scores and predictions use an exponential moving average of the weights (batch-norm
-        # statistics included): at the high learning rates of mid-training single weights
-        # swing several points of accuracy from epoch to epoch; their average does not.
-        ema = tf.compat.v1.train.ExponentialMovingAverage(1 - 1 / (EMA_EPOCHS * steps_per_epoch), num_updates=step)
-        with tf.control_dependencies([sgd_step]):
-            train_op = ema.apply(model.weights)
-        averages = [ema.average(w) for w in model.weights]
-        use_ema = tf.group(*[tf.compat.v1.assign(w, a) for w, a in zip(model.weights, averages)])
+        gradients = hw2_precision.gradients(loss, model.trainable_weights, precision)
+        if preset["optimizer"] == "muon":
+            update, learning_rate = muon_step(model, gradients, step, preset, steps_per_epoch,
+                                              hw2_precision.matmul_dtype(precision))
+        else:
+            update, learning_rate = sgd_step(model, gradients, step, preset, steps_per_epoch)
+        train_op = hw2_train.with_batch_norm_updates(update, model)
+        swap = {}
+        if preset["optimizer"] == "sgd":
+            # Scores and predictions use an exponential moving average of the weights (batch-norm
+            # statistics included): at the high learning rates of mid-training single weights
+            # swing several points of accuracy from epoch to epoch; their average does not.
+            ema = tf.compat.v1.train.ExponentialMovingAverage(1 - 1 / (EMA_EPOCHS * steps_per_epoch),
+                                                              num_updates=step)
+            with tf.control_dependencies([train_op]):
+                train_op = ema.apply(model.weights)
+            swap = weight_swap(model.weights, [ema.average(w) for w in model.weights])
         correct = tf.equal(tf.argmax(logits, 1), labels)
         probabilities = test_time_augmentation(model, X, logits, preset["tta_shifts"])
+        single_view = tf.nn.softmax(logits)
         # Checkpoint names are the variables' op names, as tf.train.Saver's default; save_checkpoint prunes.
         checkpointed = {variable.op.name: variable for variable in tf.compat.v1.global_variables()}
         saver = tf.compat.v1.train.Saver(checkpointed, max_to_keep=None)
         session = tf.compat.v1.Session(graph=graph)
-        session.run(tf.compat.v1.global_variables_initializer())
+        session.run([tf.compat.v1.global_variables_initializer(), tf.compat.v1.local_variables_initializer()])
     return dict(graph=graph, session=session, X=X, labels=labels, is_training=is_training, model=model,
                 loss=loss, train_op=train_op, correct=correct, probabilities=probabilities,
-                learning_rate=learning_rate, step=step, saver=saver, checkpointed=checkpointed, averages=averages,
-                use_ema=use_ema)
+                single_view=single_view, learning_rate=learning_rate, step=step, saver=saver,
+                checkpointed=checkpointed, **swap)
+
+
+def weight_swap(weights, averages):
+    """Ops that put `averages` into `weights` and back: {use_averages, use_trained, averages}.
+
+    The trained values wait in local variables (not checkpointed) meanwhile, so
+    a swap is two session calls, whatever the model's size.
+    """
+    kept = [tf.compat.v1.Variable(tf.zeros(w.shape, w.dtype.base_dtype), trainable=False,
+                                  collections=[tf.compat.v1.GraphKeys.LOCAL_VARIABLES],
+                                  name=w.op.name.replace("/", "_") + "_trained") for w in weights]
+    keep = tf.group(*[k.assign(w) for k, w in zip(kept, weights)])
+    with tf.control_dependencies([keep]):
+        use_averages = tf.group(*[w.assign(a) for w, a in zip(weights, averages)])
+    use_trained = tf.group(*[w.assign(k) for w, k in zip(weights, kept)])
+    return dict(use_averages=use_averages, use_trained=use_trained, averages=averages)
 
 
 @contextlib.contextmanager
 def averaged_weights(parts):
-    """Inside the block the model holds the moving-average weights; the trained ones come back after."""
-    session, weights = parts["session"], parts["model"].weights
-    trained = session.run(weights)
-    session.run(parts["use_ema"])
+    """Inside the block the model holds the moving-average weights (if the preset keeps any);
+    the trained ones come back after."""
+    if "use_averages" not in parts:
+        yield
+        return
+    parts["session"].run(parts["use_averages"])
     try:
         yield
     finally:
-        for weight, value in zip(weights, trained):
-            weight.load(value, session)
+        parts["session"].run(parts["use_trained"])
 
 
 # --------------------------------------------------------------------------- data
@@ -402,7 +499,9 @@ def write_curves(history, path):
     left.plot(epochs, [r["loss"] for r in history], marker="o")
     left.set(xlabel="epoch", ylabel="training loss (label-smoothed)", title="loss")
     right.plot(epochs, [r["acc"] for r in history], marker="o", label="train (augmented)")
-    right.plot(epochs, [r["val_acc"] for r in history], marker="o", label="public test (averaged weights, TTA)")
+    scored = [r for r in history if r["val_acc"] is not None]
+    right.plot([r["epoch"] for r in scored], [r["val_acc"] for r in scored], marker="o",
+               label="public test (one view; the last with test-time augmentation)")
     right.set(xlabel="epoch", ylabel="accuracy", title="accuracy")
     right.legend()
     right.grid(alpha=0.3)
@@ -414,7 +513,8 @@ def write_curves(history, path):
 def write_events(writer, record):
     summary = tf.compat.v1.Summary(value=[
         tf.compat.v1.Summary.Value(tag=tag, simple_value=float(record[key]))
-        for tag, key in (("train/loss", "loss"), ("train/accuracy", "acc"), ("public_test/accuracy", "val_acc"))])
+        for tag, key in (("train/loss", "loss"), ("train/accuracy", "acc"), ("public_test/accuracy", "val_acc"))
+        if record[key] is not None])
     writer.add_summary(summary, record["epoch"])
     writer.flush()
 
@@ -463,12 +563,13 @@ def code_fingerprint():
     return fingerprint({name: read_project_file(name) for name in model_sources()}, ANDREW_USERNAME, SEED)
 
 
-def run_config(args, train_set):
-    """The settings that make a run: preset (with --epochs / --batch-size applied), images, code."""
+def run_config(args, train_set, precision):
+    """The settings that make a run: preset (with --epochs / --batch-size applied), images, seed,
+    precision (resolved: `hw2_precision.choose`), code."""
     preset = dict(PRESETS[args.preset])
     preset.update({k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size)) if v})
     return json.loads(json.dumps({"preset": args.preset, **preset, "train_examples": len(train_set.X),
-                                  "code": code_fingerprint()}))
+                                  "seed": args.seed, "precision": precision, "code": code_fingerprint()}))
 
 
 def saved_record(run):
@@ -491,7 +592,7 @@ def check_resumable(run, config, record):
     changed = sorted(k for k in set(saved) | set(config) if k != "code" and saved.get(k) != config.get(k))
     if changed:
         raise RunError(f"{run} was started with " + ", ".join(f"{k}={saved.get(k)}" for k in changed)
-                       + "; resume it with the same --preset, --epochs, --batch-size and --subset, "
+                       + "; resume it with the same --preset, --epochs, --batch-size, --seed, --precision and --subset, "
                        "or start afresh in another --run")
     if saved.get("code") != config["code"]:
         print(f"warning: the code, username or seed changed since {run} was started; continuing it "
@@ -513,10 +614,10 @@ def file_sha256(path):
     return file_digest(path, "sha256") if os.path.isfile(path) else None
 
 
-def plan(args, train_set):
+def plan(args, train_set, precision):
     """What this invocation does with the folder args.run: (config, action), action one of
     'fresh', 'resume' or 'current' (a finished run of this config already wrote args.out as it is)."""
-    config = run_config(args, train_set)
+    config = run_config(args, train_set, precision)
     record, has_checkpoint = saved_record(args.run), latest_checkpoint(args.run) is not None
     compatible = has_checkpoint and record is not None and record["config"] == config
     if args.resume == "auto" and compatible and record["final"].get("csv_sha256") == file_sha256(args.out) \
@@ -538,22 +639,30 @@ def train(args, config, data, train_set, standardize, whitening, resume):
     """
     preset = {key: config[key] for key in PRESETS[config["preset"]]}
     steps = hw2_train.steps_per_epoch(len(train_set.X), preset["batch_size"])
-    parts = build_graph(whitening, preset, steps)
+    parts = build_graph(whitening, preset, steps, config["seed"], config["precision"])
     session = parts["session"]
     start_epoch, history = restore_checkpoint(parts, args.run) if resume else (0, [])
     if start_epoch:
         print(f"resumed after epoch {start_epoch} from {args.run}/checkpoints")
     hw2_train.write_run_record(args.run, config, history)
-    seed = hw2_utils.derive_seed(ANDREW_USERNAME, "train", SEED)
+    seed = hw2_utils.derive_seed(ANDREW_USERNAME, "train", config["seed"])
     batches = AirbenchBatches(train_set.X, train_set.Y, preset["batch_size"], seed, standardize)
 
-    def score(images):
+    def score(images, output):
         with averaged_weights(parts):
-            return hw2_train.session_predict(session, parts["probabilities"], parts["X"], images, 500,
-                                             preprocess=standardize)
+            return hw2_train.session_predict(session, output, parts["X"], images, 500, preprocess=standardize)
 
-    def public_accuracy():
-        return float(np.mean(score(data.public_test.X).argmax(1) == data.public_test.Y))
+    def public_accuracy(epoch):
+        """Public-test accuracy after `epoch` (0-based): with the full test-time augmentation after
+        the last epoch, of one view every score_every epochs, else None (not scored: scoring costs
+        wall-clock time that training does not need)."""
+        if epoch + 1 == preset["epochs"]:
+            output = parts["probabilities"]
+        elif (epoch + 1) % preset["score_every"] == 0:
+            output = parts["single_view"]
+        else:
+            return None
+        return float(np.mean(score(data.public_test.X, output).argmax(1) == data.public_test.Y))
 
     last_epoch = min(preset["epochs"], start_epoch + args.stop_after) if args.stop_after else preset["epochs"]
     writer = tf.compat.v1.summary.FileWriter(args.run)
@@ -563,6 +672,10 @@ def train(args, config, data, train_set, standardize, whitening, resume):
         evaluate=public_accuracy, start_epoch=start_epoch, elapsed=history[-1]["seconds"] if history else 0.0,
         name="my_model", eval_name="public_acc")
     for record in epochs:
+        if not np.isfinite(record["loss"]):
+            raise RunError(f"training diverged in epoch {record['epoch']} (loss {record['loss']}) computing in "
+                           f"{config['precision']}; start afresh in another --run, with --precision float32")
+        record["val_tta"] = record["epoch"] == preset["epochs"]   # else one view, if scored
         history.append(record)
         save_checkpoint(parts, args.run, record["epoch"] - 1, history)
         hw2_train.write_run_record(args.run, config, history)
@@ -572,7 +685,7 @@ def train(args, config, data, train_set, standardize, whitening, resume):
     writer.close()
     if len(history) < preset["epochs"]:
         return history, None
-    return history, score(data.private_test.X).argmax(1)
+    return history, score(data.private_test.X, parts["probabilities"]).argmax(1)
 
 
 def parse_args(argv):
@@ -590,6 +703,11 @@ def parse_args(argv):
                              "continues it only if it was started with the same settings and code (and does "
                              "nothing if it already wrote --out as it is), and otherwise moves it to "
                              "RUN.old-N and starts afresh (what `make` does)")
+    parser.add_argument("--seed", type=int, default=SEED,
+                        help=f"seed of the initial weights and the batches (default hw2_utils.SEED, {SEED})")
+    parser.add_argument("--precision", choices=hw2_precision.PRECISIONS, default="auto",
+                        help="what the layers compute in: auto (the default) takes float16 on a GPU, "
+                             "bfloat16 on a CPU with bf16 instructions, float32 elsewhere")
     parser.add_argument("--subset", type=int, default=0, help="train on the first N images only, and score the first N public-test images (smoke tests)")
     parser.add_argument("--stop-after", type=int, default=0,
                         help="stop after N epochs of this invocation (a planned interruption)")
@@ -615,7 +733,9 @@ def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
         data, train_set, standardize, whitening = prepare_data(args.subset)
-        config, action = plan(args, train_set)
+        precision, reason = hw2_precision.choose(args.precision)
+        print(f"precision: {precision} ({reason})", flush=True)
+        config, action = plan(args, train_set, precision)
         if action == "current":
             print(f"{args.out} is up to date: written by the finished run in {args.run} (same settings and code)")
             return 0

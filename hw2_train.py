@@ -154,7 +154,8 @@ def train_epochs(session, train_op, x_input, y_input, batches, *, epochs, loss, 
     (x_batch, y_batch) pairs.
     Per step runs `train_op`, scalar `loss` and `correct` ((batch,) bool or
     0/1 per example) with x_input, y_input and `train_feed` fed. After each
-    epoch `evaluate()` (if given) returns an accuracy, printed as `eval_name`.
+    epoch `evaluate(epoch)` (if given; epoch 0-based) returns an accuracy,
+    printed as `eval_name`, or None (not evaluated after that epoch).
     Epochs start_epoch .. epochs-1 run (`elapsed`: training seconds already
     spent, for a resumed run); stop early by leaving the loop.
 
@@ -180,7 +181,7 @@ def train_epochs(session, train_op, x_input, y_input, batches, *, epochs, loss, 
                 bar.set_postfix(loss=f"{loss_sum / seen:.4f}", img_s=f"{seen / (time.perf_counter() - start):.0f}")
         train_seconds += time.perf_counter() - start
         record = {"epoch": epoch + 1, "loss": loss_sum / seen, "acc": correct_sum / seen,
-                  "val_acc": evaluate() if evaluate else None, "seconds": train_seconds}
+                  "val_acc": evaluate(epoch) if evaluate else None, "seconds": train_seconds}
         val_text = f"  {eval_name} {record['val_acc']:.4f}" if record["val_acc"] is not None else ""
         print(f"{name} epoch {epoch + 1}/{epochs}  loss {record['loss']:.4f}  acc {record['acc']:.4f}"
               f"{val_text}  time {train_seconds:.1f}s", flush=True)
@@ -270,7 +271,7 @@ def train_keras_classifier(model, X, Y, *, optimizer, epochs, batch_size, valida
     learning_phase = tf.compat.v1.keras.backend.learning_phase()
     evaluate = None
     if validation is not None:
-        def evaluate():
+        def evaluate(epoch):
             return session_accuracy(session, probabilities, model.input, validation.X, validation.Y)
     batches = ShuffledBatches(X, np.asarray(Y, np.int64), batch_size, preprocess=preprocess)
     model.history_ = train_recorded(session, train_op, model.input, labels, batches, optimizer=optimizer, name=name,

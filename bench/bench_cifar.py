@@ -45,7 +45,7 @@ def summarize(config, history):
     lines = [f"preset {config['preset']}: widths {config['widths']}, {config['activation']}, "
              f"{config['epochs']} epochs, batch {config['batch_size']}, {config['train_examples']} train images"]
     for threshold in THRESHOLDS:
-        reached = next((r for r in history if r["val_acc"] >= threshold), None)
+        reached = next((r for r in history if r["val_acc"] is not None and r["val_acc"] >= threshold), None)
         lines.append(f"  {threshold:.0%} public test: " + (
             f"epoch {reached['epoch']}, {reached['seconds']:.0f} s ({reached['seconds'] / 60:.1f} min)"
             if reached else "not reached"))
