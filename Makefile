@@ -36,7 +36,7 @@ RUN     := runs/my_model
 ZIP     ?= submission/submission.zip
 
 # BEGIN SOLUTION
-.PHONY: all help venv data logs test bench bench-cifar train-cifar-spec train submission check-submission \
+.PHONY: all help venv data logs test bench bench-cifar bench-pytorch train-cifar-spec train submission check-submission \
         report autograder grade bench-grade starter similarity clean clean-logs FORCE
 # BEGIN PROMPT
 # .PHONY: all help venv data logs train-cifar-spec submission check-submission clean clean-logs FORCE
@@ -94,6 +94,19 @@ bench: $(STAMP) data ## numpy ops and the Session loop against TensorFlow's, rat
 
 bench-cifar: $(STAMP) data ## a whole own-model training (PRESET=fast|accurate): epochs and seconds to 83/90/94%
 	$(PY) bench/bench_cifar.py --preset $(PRESET)
+
+# PyTorch is never the project's: it goes into a venv of its own, for this benchmark only. torch 2.13.0
+# is a CPU build where this project is developed; elsewhere PyPI's Linux wheel is a CUDA build
+# (several GB): TORCH_PIP_ARGS="--index-url https://download.pytorch.org/whl/cpu" takes the CPU one.
+BENCH_VENV := .venv-bench
+$(BENCH_VENV)/.installed:
+	$(PYTHON3) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check $(TORCH_PIP_ARGS) torch==2.13.0 \
+	  $$(grep -E '^numpy==' requirements.txt | cut -d' ' -f1)
+	touch $@
+
+bench-pytorch: $(STAMP) $(BENCH_VENV)/.installed ## our training loop vs PyTorch's step on the accurate net, float32 and bf16
+	$(PY) bench/bench_vs_pytorch.py --torch-python $(BENCH_VENV)/bin/python
 
 # END SOLUTION
 train-cifar-spec: $(STAMP) data ## the 7.1 model with the 7.2 step for EPOCHS=n, public-test accuracy

@@ -243,12 +243,12 @@ def muon_step(model, gradients, step, preset, steps_per_epoch, newton_schulz_dty
     whiten_decay = linear_decay(step, WHITEN_BIAS_EPOCHS * steps_per_epoch)
     weight_decay = preset["decay_per_example"] * preset["batch_size"]
     whiten_bias, head = model.get_layer("whiten").bias, model.get_layer("classifier").kernel
-    weights = model.trainable_weights
+    filter_rate = preset["filter_lr"] * decay
     ops = []
-    for weight, gradient in zip(weights, gradients):
+    for weight, gradient in zip(model.trainable_weights, gradients):
         if weight.shape.rank == 4:
-            ops.append(hw2_muon.muon_update(weight, gradient, preset["filter_lr"] * decay,
-                                            preset["filter_momentum"], dtype=newton_schulz_dtype))
+            ops.append(hw2_muon.muon_update(weight, gradient, filter_rate, preset["filter_momentum"],
+                                            dtype=newton_schulz_dtype))
             continue
         rate = preset["head_lr"] if weight is head else preset["bias_lr"]
         schedule = whiten_decay if weight is whiten_bias else decay
@@ -256,7 +256,8 @@ def muon_step(model, gradients, step, preset, steps_per_epoch, newton_schulz_dty
         summed_gradient = preset["batch_size"] * gradient + weight_decay / rate * weight
         ops.append(optimizer.apply_gradients([(summed_gradient, weight)]))
     with tf.control_dependencies(ops):   # every rate above read the step before it moves on
-        return step.assign_add(1), preset["filter_lr"] * decay
+        count = step.assign_add(1)
+    return count, filter_rate
 
 
 def build_graph(whitening, preset, steps_per_epoch, seed=SEED, precision="float32"):

@@ -14,6 +14,7 @@ import tensorflow as tf
 
 import hw2_utils
 import hw2_cifar_my_model as my
+import hw2_muon
 import hw2_numpy
 import hw2_train
 
@@ -26,11 +27,11 @@ def random_kernel():
     return my.whitening_kernel(np.random.RandomState(0).standard_normal((64, 32, 32, 3)).astype(np.float32))
 
 
-def tiny_graph(preset="fast", steps_per_epoch=100, learning_rate=None, **changes):
+def tiny_graph(preset="fast", steps_per_epoch=100, learning_rate=None, precision="float32", **changes):
     preset = {**my.PRESETS[preset], **changes}
     if learning_rate:
         preset["learning_rate"] = learning_rate
-    return my.build_graph(random_kernel(), preset, steps_per_epoch)
+    return my.build_graph(random_kernel(), preset, steps_per_epoch, precision=precision)
 
 
 def random_feed(parts, seed, n=16):
@@ -43,7 +44,8 @@ def random_feed(parts, seed, n=16):
 def test_model_shape_and_parameter_count(preset):
     with tf.Graph().as_default():   # the model alone: no training ops needed here
         model = my.build_model(tf.compat.v1.placeholder(tf.float32, (None, 32, 32, 3)), False, random_kernel(),
-                               my.PRESETS[preset]["widths"], my.PRESETS[preset]["activation"])
+                               my.PRESETS[preset]["widths"], my.PRESETS[preset]["activation"],
+                               my.PRESETS[preset]["head"])
     assert model.output.shape.as_list() == [None, 10]
     trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
     low, high = PARAMETER_RANGES[preset]
@@ -156,6 +158,60 @@ def test_whitening_bias_stops_training_after_its_epochs():
     assert min(trained) > 0
     # Afterwards its updates are zero; only the momentum left over runs out (0.85 per step).
     assert moves[-1] < 0.01 * max(trained), moves
+    session.close()
+
+
+def test_muon_preset_first_step_matches_a_hand_computed_update():
+    """From zero momentum, the "muon" preset's first step: each filter renormalized to sqrt(C_out)
+    then moved by the filter rate times the orthogonalized gradient (Nesterov's (1 + momentum) factor
+    drops out: the orthogonalization has no scale); every other weight by Nesterov SGD on the summed
+    loss, rate (1 + momentum) (batch gradient + decay_per_example batch / rate weight)."""
+    batch = 16
+    parts = tiny_graph("accurate", batch_size=batch, precision="float32")
+    preset = {**my.PRESETS["accurate"], "batch_size": batch}
+    session, weights, feed = parts["session"], parts["model"].trainable_weights, random_feed(parts, 5, n=batch)
+    with parts["graph"].as_default():
+        gradients = tf.gradients(parts["loss"], weights)
+    before, grads = session.run([weights, gradients], feed)
+    session.run(parts["train_op"], feed)
+    after = session.run(weights)
+    head = parts["model"].get_layer("classifier").kernel
+    kinds = {"filter": 0, "head": 0, "bias": 0}
+    for weight, start, grad, end in zip(weights, before, grads, after):
+        if weight.shape.rank == 4:
+            kinds["filter"] += 1
+            out = start.shape[-1]
+            orthogonal = hw2_muon.newton_schulz_numpy(grad.reshape(-1, out)).reshape(start.shape)
+            expected = start * np.sqrt(out) / np.linalg.norm(start) - preset["filter_lr"] * orthogonal
+            np.testing.assert_allclose(end, expected, rtol=2e-3, atol=2e-4, err_msg=weight.name)
+            continue
+        rate = preset["head_lr"] if weight is head else preset["bias_lr"]
+        kinds["head" if weight is head else "bias"] += 1
+        decay = preset["decay_per_example"] * batch / rate
+        expected = start - rate * (1 + my.MOMENTUM) * (batch * grad + decay * start)
+        np.testing.assert_allclose(end, expected, rtol=1e-4, atol=1e-6, err_msg=weight.name)
+    assert kinds == {"filter": 6, "head": 1, "bias": 7}   # 6 convolutions; 6 batch norms + the whitening bias
+    assert session.run(parts["step"]) == 1
+    assert "use_averages" not in parts   # no moving average of the weights: scores use the trained ones
+    session.close()
+
+
+def test_muon_preset_rates_decay_linearly_to_zero_and_stop_there():
+    steps_per_epoch = 2
+    total = my.PRESETS["accurate"]["epochs"] * steps_per_epoch
+    parts = tiny_graph("accurate", steps_per_epoch=steps_per_epoch, precision="float32")
+    session, feed = parts["session"], random_feed(parts, 6)
+    bias = parts["model"].get_layer("whiten").bias
+    rates, biases = [], [session.run(bias)]
+    for _ in range(total + 1):
+        rates.append(session.run(parts["learning_rate"]))
+        session.run(parts["train_op"], feed)
+        biases.append(session.run(bias))
+    filter_lr = my.PRESETS["accurate"]["filter_lr"]
+    np.testing.assert_allclose(rates, [filter_lr * max(0, 1 - s / total) for s in range(total + 1)], rtol=1e-6)
+    moves = [np.abs(b - a).max() for a, b in zip(biases, biases[1:])]
+    whiten_steps = my.WHITEN_BIAS_EPOCHS * steps_per_epoch
+    assert min(moves[:whiten_steps]) > 0 and max(moves[whiten_steps:]) == 0   # its rate is exactly 0 after
     session.close()
 
 
@@ -391,6 +447,10 @@ def test_resume_gives_the_same_weights_as_one_run(tmp_path, capsys):
     assert (resumed / "curves.png").exists() and list(resumed.glob("events.out.tfevents.*"))
     record = json.loads((resumed / "run.json").read_text())
     assert [r["epoch"] for r in record["history"]] == [1, 2] and record["final"]["csv_sha256"]
+    # Scored between epochs every score_every (4 for the fast preset): not after the first of two;
+    # after the last always, with the test-time augmentation.
+    assert [(r["val_acc"] is None, r["val_tta"]) for r in record["history"]] == [(True, False), (False, True)]
+    assert record["final"]["public_acc"] == record["history"][-1]["val_acc"]
 
     assert main("--resume", "auto") == 0 and "is up to date" in capsys.readouterr().out
     assert (resumed / "s.csv").read_text() == (straight / "s.csv").read_text()
