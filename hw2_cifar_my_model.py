@@ -44,6 +44,7 @@ import json
 import os
 import re
 import shutil
+import time
 # END SOLUTION
 import sys
 
@@ -731,6 +732,7 @@ def parse_args(argv):
 def main(argv=None):
     """Train your model, check it on the public test set, write submission.csv with save_csv; returns the exit status."""
     # BEGIN SOLUTION 7.3
+    started = time.perf_counter()
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
         data, train_set, standardize, whitening = prepare_data(args.subset)
@@ -757,7 +759,8 @@ def main(argv=None):
     last = history[-1]
     hw2_train.write_run_record(args.run, config, history, {
         "public_acc": last["val_acc"], "train_seconds": last["seconds"], "csv": os.path.abspath(args.out),
-        "csv_sha256": file_sha256(args.out)})
+        "csv_sha256": file_sha256(args.out), "wall_seconds": time.perf_counter() - started,
+        "resumed": action == "resume"})
     print(f"my_model: {last['epoch']} epochs, public-test accuracy {last['val_acc']:.4f}, "
           f"training time {last['seconds'] / 60:.1f} min; wrote {args.out} and {args.run}/curves.png")
     return 0

@@ -12,6 +12,7 @@ and slower than float32. Mixed precision keeps every variable, the loss and the 
 in float32 (Keras' mixed policies); only the layers' arithmetic is 16-bit.
 """
 import contextlib
+import os
 
 PRECISIONS = ("auto", "float32", "bfloat16", "float16")
 KERAS_POLICIES = {"float32": "float32", "bfloat16": "mixed_bfloat16", "float16": "mixed_float16"}
@@ -32,6 +33,19 @@ def cpu_flags(cpuinfo="/proc/cpuinfo"):
     except OSError:
         pass
     return set()
+
+
+def machine_description(cpuinfo="/proc/cpuinfo"):
+    """'CPU model, N cores, flags: ...' (the flags that decide the precision and its speed), for
+    printing next to measured times."""
+    model = "unknown CPU"
+    try:
+        with open(cpuinfo) as stream:
+            model = next((line.partition(":")[2].strip() for line in stream if line.startswith("model name")), model)
+    except OSError:
+        pass
+    flags = sorted(set(BF16_CPU_FLAGS + ("avx2", "avx512f", "avx512_vnni", "amx_tile")) & cpu_flags(cpuinfo))
+    return f"{model}, {os.cpu_count()} cores, flags: {' '.join(flags) or 'none of avx2, avx512, amx'}"
 
 
 def choose(requested="auto", flags=None, has_gpu=None):

@@ -22,28 +22,31 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 import hw2_utils  # noqa: E402,F401  (sets up TensorFlow before anything imports it)
 import hw2_cifar_my_model  # noqa: E402
+import hw2_precision  # noqa: E402
 import hw2_train  # noqa: E402
 import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
 
 THRESHOLDS = (0.83, 0.90, 0.94)
 
 
 def read_run(run):
-    """(config dict, history list) of the run record in folder `run` (hw2_train.read_run_record)."""
+    """(config, history, final) of the run record in folder `run` (hw2_train.read_run_record)."""
     try:
         record = hw2_train.read_run_record(run)
     except ValueError as error:
         raise SystemExit(f"error: {error}") from error
     if record is None or not record["history"]:
         raise SystemExit(f"error: {run} holds no finished epoch (no run.json with a history)")
-    return record["config"], record["history"]
+    return record["config"], record["history"], record["final"]
 
 
-def summarize(config, history):
-    """Lines: one per threshold (first epoch and seconds reaching it), then the final accuracy."""
+def summarize(config, history, final=None):
+    """Lines: one per threshold (first scored epoch and seconds reaching it), the final accuracy, and
+    (from the run record's `final`) the wall clock from start to CSV against the training time."""
     lines = [f"preset {config['preset']}: widths {config['widths']}, {config['activation']}, "
-             f"{config['epochs']} epochs, batch {config['batch_size']}, {config['train_examples']} train images"]
+             f"{config.get('optimizer', 'sgd')}, {config['epochs']} epochs, batch {config['batch_size']}, "
+             f"{config['train_examples']} train images, seed {config.get('seed')}, "
+             f"precision {config.get('precision', 'float32')}"]
     for threshold in THRESHOLDS:
         reached = next((r for r in history if r["val_acc"] is not None and r["val_acc"] >= threshold), None)
         lines.append(f"  {threshold:.0%} public test: " + (
@@ -53,32 +56,36 @@ def summarize(config, history):
     lines.append(f"  final: {last['val_acc']:.2%} after epoch {last['epoch']} of {config['epochs']}, "
                  f"{last['seconds']:.0f} s ({last['seconds'] / 60:.1f} min) of training, "
                  f"{last['seconds'] / last['epoch']:.0f} s/epoch")
+    if final and final.get("wall_seconds") and not final.get("resumed"):
+        lines.append(f"  wall clock from start to CSV: {final['wall_seconds']:.0f} s, "
+                     f"{final['wall_seconds'] / last['seconds']:.3f}x the training time "
+                     "(start-up, scoring, checkpoints and the final test-time augmentation included)")
     return lines
 
 
 def rescore(run, config):
-    """Lines: public-test accuracy of the last checkpoint with the moving-average and with the
-    trained weights, each with the model's test-time augmentation and with the image alone."""
+    """Lines: public-test accuracy of the last checkpoint with the trained weights and (presets that
+    keep one) their moving average, each with the model's test-time augmentation and with the image alone."""
     my = hw2_cifar_my_model
     preset = {key: config[key] for key in my.PRESETS[config["preset"]]}
     preset["widths"] = tuple(preset["widths"])
     data, train_set, standardize, whitening = my.prepare_data(config["train_examples"])  # the run's images
-    parts = my.build_graph(whitening, preset, hw2_train.steps_per_epoch(len(train_set.X), preset["batch_size"]))
+    parts = my.build_graph(whitening, preset, hw2_train.steps_per_epoch(len(train_set.X), preset["batch_size"]),
+                           config.get("seed", my.SEED), config.get("precision", "float32"))
     my.restore_checkpoint(parts, run)
-    with parts["graph"].as_default():
-        single_view = tf.nn.softmax(parts["model"].output)
 
-    def accuracy(output):
-        scores = hw2_train.session_predict(parts["session"], output, parts["X"], data.public_test.X, 500,
-                                           preprocess=standardize)
-        return float(np.mean(scores.argmax(1) == data.public_test.Y))
+    def accuracies():
+        return [float(np.mean(hw2_train.session_predict(parts["session"], output, parts["X"], data.public_test.X,
+                                                        500, preprocess=standardize).argmax(1) == data.public_test.Y))
+                for output in (parts["probabilities"], parts["single_view"])]
 
-    trained = [accuracy(parts["probabilities"]), accuracy(single_view)]
-    with my.averaged_weights(parts):
-        averaged = [accuracy(parts["probabilities"]), accuracy(single_view)]
+    scores = {"trained weights": accuracies()}
+    if "use_averages" in parts:
+        with my.averaged_weights(parts):
+            scores["averaged weights"] = accuracies()
     parts["session"].close()
-    return [f"  last checkpoint, public test: averaged weights {averaged[0]:.2%} with TTA, {averaged[1]:.2%} "
-            f"without; trained weights {trained[0]:.2%} with TTA, {trained[1]:.2%} without"]
+    return ["  last checkpoint, public test: " + "; ".join(f"{name} {tta:.2%} with TTA, {one:.2%} without"
+                                                        for name, (tta, one) in scores.items())]
 
 
 def main(argv=None):
@@ -92,8 +99,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     run = args.run or os.path.join(ROOT, "runs", f"bench-{args.preset}")
     if args.summarize or args.rescore:
-        config, history = read_run(run)
-        lines = summarize(config, history) + (rescore(run, config) if args.rescore else [])
+        config, history, final = read_run(run)
+        lines = summarize(config, history, final) + (rescore(run, config) if args.rescore else [])
         print("\n".join(lines))
         return 0
     if os.path.exists(run):
@@ -105,9 +112,11 @@ def main(argv=None):
     status = hw2_cifar_my_model.main(command)
     if status:
         return status
-    config, history = read_run(run)
+    config, history, final = read_run(run)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    print("\n".join(summarize(config, history) + [f"  peak memory (RSS) of the training process: {peak_mb:.0f} MB"]))
+    print("\n".join(summarize(config, history, final)
+                    + [f"  peak memory (RSS) of the training process: {peak_mb:.0f} MB",
+                       f"  machine: {hw2_precision.machine_description()}"]))
     return 0
 
 

@@ -22,20 +22,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 
-def cpu_description():
-    """'model, N cores, bf16 flags' of this machine, from /proc/cpuinfo."""
-    import hw2_precision
-    model = "unknown CPU"
-    try:
-        with open("/proc/cpuinfo") as stream:
-            model = next((line.partition(":")[2].strip() for line in stream if line.startswith("model name")), model)
-    except OSError:
-        pass
-    flags = sorted(set(hw2_precision.BF16_CPU_FLAGS + ("avx512f", "avx512_vnni", "amx_tile"))
-                   & hw2_precision.cpu_flags())
-    return f"{model}, {os.cpu_count()} cores, flags: {' '.join(flags) or 'no AVX-512 / AMX'}"
-
-
 def measure_ours(precision, batch_size, steps, out):
     """Child process: our loop and bare step in `precision`; writes the JSON record `out`."""
     import time
@@ -104,6 +90,7 @@ def main(argv=None):
         parser.error(f"--torch-python {args.torch_python} does not exist: run `make bench-pytorch`, "
                      "which makes .venv-bench with PyTorch")
     import hw2_cifar_my_model as my
+    import hw2_precision
     batch_size = args.batch_size or my.PRESETS["accurate"]["batch_size"]
     common = ["--batch-size", str(batch_size), "--steps", str(args.steps)]
     ours = {p: run_child([sys.executable, os.path.abspath(__file__), "--child", p] + common)
@@ -118,7 +105,7 @@ def main(argv=None):
     rows += [(theirs[p]["implementation"], theirs[p]["images_per_second"]) for p in theirs]
     torch_bf16 = theirs["bfloat16"]["images_per_second"] if theirs else None
     print(f"\nthe accurate network's training step, batch {batch_size}, {args.steps} timed steps each; "
-          f"{cpu_description()}")
+          f"{hw2_precision.machine_description()}")
     print("\n".join(table(rows, ours["float32"]["loop_images_per_second"], torch_bf16)))
     return 0
 
