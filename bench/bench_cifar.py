@@ -1,17 +1,19 @@
-"""Own CIFAR model (7.3): epochs and training seconds to 83%, 90%, 94% public-test accuracy.
+"""Own CIFAR model (7.3): a whole training's accuracy, training time and wall clock, on this machine.
 
     python bench/bench_cifar.py                       train the default preset, then summarize
-    python bench/bench_cifar.py --preset accurate     the 10-epoch wide preset
+    python bench/bench_cifar.py --preset accurate     the 8-epoch wide preset (Muon)
     python bench/bench_cifar.py --run runs/my_model --summarize   summarize a finished (or stopped) run
     python bench/bench_cifar.py --run runs/my_model --rescore
-                                                      also re-score its last checkpoint: averaged vs
-                                                      trained weights, with and without TTA
+                                                      also re-score its last checkpoint: trained (and
+                                                      averaged) weights, with and without TTA
 
 A training runs in this process (into --run, default runs/bench-PRESET, which
 must not hold a run yet), so the peak memory printed is the training's. Seconds are
 training time as the run's history records it: evaluation excluded, summed
-across resumes. Accuracy is the public test, with the model's moving-average
-weights and flip test-time augmentation, scored after every epoch.
+across resumes. Accuracy is the public test, scored every few epochs with one view
+and after the last with the model's test-time augmentation (so "by epoch N" is the
+first scored epoch at the threshold); the wall clock, start to CSV, is printed against
+the training time, and the machine next to it.
 """
 import argparse
 import os
@@ -50,7 +52,7 @@ def summarize(config, history, final=None):
     for threshold in THRESHOLDS:
         reached = next((r for r in history if r["val_acc"] is not None and r["val_acc"] >= threshold), None)
         lines.append(f"  {threshold:.0%} public test: " + (
-            f"epoch {reached['epoch']}, {reached['seconds']:.0f} s ({reached['seconds'] / 60:.1f} min)"
+            f"by epoch {reached['epoch']}, {reached['seconds']:.0f} s ({reached['seconds'] / 60:.1f} min)"
             if reached else "not reached"))
     last = history[-1]
     lines.append(f"  final: {last['val_acc']:.2%} after epoch {last['epoch']} of {config['epochs']}, "

@@ -21,8 +21,8 @@ def test_summary_skips_unscored_epochs_and_reports_the_wall_clock():
     lines = bench_cifar.summarize(CONFIG, history([None, 0.91, None, 0.95]),
                                   {"wall_seconds": 252.0, "resumed": False})
     assert "seed 42, precision bfloat16" in lines[0]
-    assert "83% public test: epoch 2, 120 s" in lines[1] and "90% public test: epoch 2" in lines[2]
-    assert "94% public test: epoch 4, 240 s" in lines[3]
+    assert "83% public test: by epoch 2, 120 s" in lines[1] and "90% public test: by epoch 2" in lines[2]
+    assert "94% public test: by epoch 4, 240 s" in lines[3]
     assert lines[-1].startswith("  wall clock from start to CSV: 252 s, 1.050x the training time")
 
 
