@@ -84,7 +84,7 @@ def model_summaries(own_preset):
         f"Own model ({own_preset} preset)": lambda: hw2_cifar_my_model.build_model(
             tf.compat.v1.placeholder(tf.float32, (None, 32, 32, 3)), False,
             np.zeros((2, 2, 3, 24), np.float32), **{k: hw2_cifar_my_model.PRESETS[own_preset][k]
-                                                     for k in ("widths", "activation")}),
+                                                     for k in ("widths", "activation", "head")}),
     }
     for name, build in builders.items():
         with tf.Graph().as_default():
@@ -108,7 +108,7 @@ def results_table(own_run):
             continue
         config, history = record["config"], record["history"]
         validation = [r["val_acc"] for r in history if r["val_acc"] is not None]
-        if "preset" in config:   # the own model trains on train + val and scores the public test per epoch
+        if "preset" in config:   # the own model trains on train + val and scores the public test every few epochs
             label, best = f"{label} ({config['preset']})", "n/a (trains on train + val)"
         else:
             best = f"{max(validation):.4f} (validation)" if validation else "n/a (no validation split used)"
