@@ -8,7 +8,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 import bench_cifar  # noqa: E402
 import bench_vs_pytorch  # noqa: E402
 
-CONFIG = {"preset": "fast", "widths": [32, 128, 128], "activation": "relu", "optimizer": "sgd", "epochs": 4,
+CONFIG = {"preset": "sgd", "widths": [32, 128, 128], "activation": "relu", "optimizer": "sgd", "epochs": 4,
           "batch_size": 512, "train_examples": 50000, "seed": 42, "precision": "bfloat16"}
 
 

@@ -19,7 +19,7 @@ import hw2_numpy
 import hw2_train
 
 # Documented in hw2_cifar_my_model.PRESETS: parameters of the two presets.
-PARAMETER_RANGES = {"fast": (450_000, 550_000), "accurate": (1_900_000, 2_050_000)}
+PARAMETER_RANGES = {"fast": (450_000, 550_000), "accurate": (1_900_000, 2_050_000), "sgd": (450_000, 550_000)}
 
 
 def random_kernel():
@@ -27,7 +27,7 @@ def random_kernel():
     return my.whitening_kernel(np.random.RandomState(0).standard_normal((64, 32, 32, 3)).astype(np.float32))
 
 
-def tiny_graph(preset="fast", steps_per_epoch=100, learning_rate=None, precision="float32", **changes):
+def tiny_graph(preset="sgd", steps_per_epoch=100, learning_rate=None, precision="float32", **changes):
     preset = {**my.PRESETS[preset], **changes}
     if learning_rate:
         preset["learning_rate"] = learning_rate
@@ -40,7 +40,7 @@ def random_feed(parts, seed, n=16):
             parts["labels"]: np.arange(n) % 10, parts["is_training"]: True}
 
 
-@pytest.mark.parametrize("preset", ["fast", "accurate"])
+@pytest.mark.parametrize("preset", sorted(my.PRESETS))
 def test_model_shape_and_parameter_count(preset):
     with tf.Graph().as_default():   # the model alone: no training ops needed here
         model = my.build_model(tf.compat.v1.placeholder(tf.float32, (None, 32, 32, 3)), False, random_kernel(),
@@ -68,7 +68,7 @@ def test_whitening_kernel_whitens_patches():
 
 
 def test_training_steps_reduce_loss_on_a_handful():
-    parts = tiny_graph(learning_rate=0.1)  # 0.05 at the fast preset's batch 512
+    parts = tiny_graph(learning_rate=0.1)  # 0.05 at the sgd preset's batch 512
     feed = random_feed(parts, 2)
     session = parts["session"]
     losses = [session.run([parts["train_op"], parts["loss"]], feed)[1] for _ in range(15)]
@@ -134,7 +134,7 @@ def test_first_step_scales_bias_gradients_and_decays_every_weight():
         gradients = tf.gradients(parts["loss"], weights)
     before, grads, rate = session.run([weights, gradients, parts["learning_rate"]], feed)
     session.run(parts["train_op"], feed)
-    decay = my.PRESETS["fast"]["weight_decay"]
+    decay = my.PRESETS["sgd"]["weight_decay"]
     scaled = 0
     for weight, start, grad, end in zip(weights, before, grads, session.run(weights)):
         scale = my.BIAS_LR_SCALE if "beta" in weight.name else 1
@@ -322,8 +322,9 @@ def final_weights(run_dir):
 
 @pytest.fixture(scope="module")
 def checkpointed_graph():
-    """One fast-preset graph for the checkpoint tests (building one takes seconds); each trains it
-    a step before saving, so every save holds weights no earlier test left in it."""
+    """One sgd-preset graph (its weight average is checkpointed too) for the checkpoint tests
+    (building one takes seconds); each trains it a step before saving, so every save holds weights
+    no earlier test left in it."""
     parts = tiny_graph(learning_rate=0.05)
     yield parts
     parts["session"].close()
@@ -396,7 +397,7 @@ def test_every_checkpoint_damaged_is_an_error_not_a_fresh_start(tmp_path, checkp
 
 
 def test_a_checkpoint_of_other_shapes_is_refused_by_name(tmp_path, checkpointed_graph):
-    """Restoring the fast preset's weights into a graph of other widths (e.g. no run.json to compare)."""
+    """Restoring the sgd preset's weights into a graph of other widths (e.g. no run.json to compare)."""
     saved_epochs(tmp_path, checkpointed_graph, 1)
     other = tiny_graph(widths=(16, 64, 64))
     with pytest.raises(my.RunError, match=r"another model or preset \(bn0a/beta: saved \[32\], this graph has \[16\]"):

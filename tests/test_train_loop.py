@@ -77,3 +77,22 @@ def test_run_record_round_trip_and_bad_records(tmp_path):
     (tmp_path / "run" / "run.json").write_text("[1, 2]")
     with pytest.raises(ValueError, match="not a run record"):
         hw2_train.read_run_record(folder)
+
+
+@pytest.mark.parametrize("shape", [(7, 5, 3, 3), (2, 4, 4, 1), (3, 32, 32, 4)])
+def test_channel_stats_equal_the_float64_formula(shape):
+    images = np.random.RandomState(sum(shape)).randint(0, 256, shape).astype(np.uint8)
+    images[0, 0, 0] = 255   # the top value counts too
+    pixels = images.reshape(-1, shape[-1]).astype(np.float64) / 255
+    mean, std = hw2_train.channel_stats(images)
+    np.testing.assert_allclose(mean, pixels.mean(axis=0), rtol=1e-6)
+    np.testing.assert_allclose(std, pixels.std(axis=0), rtol=1e-5)
+    assert mean.dtype == std.dtype == np.float32 and mean.shape == (shape[-1],)
+    standardized = hw2_train.standardizer(images)(images).reshape(-1, shape[-1])
+    np.testing.assert_allclose(standardized.mean(axis=0), 0, atol=1e-5)
+    np.testing.assert_allclose(standardized.std(axis=0), 1, rtol=1e-4)
+
+
+def test_channel_stats_refuse_images_that_are_not_uint8():
+    with pytest.raises(TypeError, match="uint8"):
+        hw2_train.channel_stats(np.zeros((2, 4, 4, 3), np.float32))
