@@ -92,7 +92,7 @@ bench: $(STAMP) data ## numpy ops and the Session loop against TensorFlow's, rat
 	$(PY) bench/bench_numpy.py
 	$(PY) bench/bench_train_loop.py
 
-bench-cifar: $(STAMP) data ## a whole own-model training (PRESET=fast|accurate): epochs and seconds to 83/90/94%
+bench-cifar: $(STAMP) data ## a whole own-model training (PRESET=fast|accurate|sgd): epochs and seconds to 83/90/94%
 	$(PY) bench/bench_cifar.py --preset $(PRESET)
 
 # PyTorch is never the project's: it goes into a venv of its own, for this benchmark only. torch 2.13.0

@@ -1,7 +1,8 @@
 """Own CIFAR model (7.3): a whole training's accuracy, training time and wall clock, on this machine.
 
     python bench/bench_cifar.py                       train the default preset, then summarize
-    python bench/bench_cifar.py --preset accurate     the 8-epoch wide preset (Muon)
+    python bench/bench_cifar.py --preset accurate     the 8-epoch wide preset
+    python bench/bench_cifar.py --preset sgd          the baseline: airbench94's SGD recipe
     python bench/bench_cifar.py --run runs/my_model --summarize   summarize a finished (or stopped) run
     python bench/bench_cifar.py --run runs/my_model --rescore
                                                       also re-score its last checkpoint: trained (and
