@@ -82,12 +82,13 @@ layers = tf.keras.layers
 # and wd 0.0153 per 1024 examples for a mean loss: 11.5 / (1 + 1 / 0.15) = 1.5 and 0.0153 / 11.5),
 # a moving average of the weights for scores and predictions; head "scaled". The preset "sgd"
 # (the fast net with it, the default before Muon) is the baseline the README compares against.
+NARROW_NET = dict(widths=(32, 128, 128), activation="relu")
 MUON = dict(optimizer="muon", head="normalized", filter_lr=0.24, filter_momentum=0.6, bias_lr=0.053,
             head_lr=0.67, decay_per_example=2e-6, batch_size=2000, score_every=4, tta_shifts=True)
 PRESETS = {
-    "fast": dict(widths=(32, 128, 128), activation="relu", epochs=14, **MUON),
+    "fast": dict(**NARROW_NET, epochs=14, **MUON),
     "accurate": dict(widths=(64, 256, 256), activation="gelu", epochs=8, **MUON),
-    "sgd": dict(widths=(32, 128, 128), activation="relu", head="scaled", optimizer="sgd",
+    "sgd": dict(**NARROW_NET, head="scaled", optimizer="sgd",
                 learning_rate=1.5, weight_decay=0.0153 / 11.5,
                 epochs=16, batch_size=512, score_every=4, tta_shifts=False),
 }

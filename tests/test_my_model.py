@@ -18,7 +18,7 @@ import hw2_muon
 import hw2_numpy
 import hw2_train
 
-# Documented in hw2_cifar_my_model.PRESETS: parameters of the two presets.
+# Documented in hw2_cifar_my_model.PRESETS: parameters of each preset.
 PARAMETER_RANGES = {"fast": (450_000, 550_000), "accurate": (1_900_000, 2_050_000), "sgd": (450_000, 550_000)}
 
 
