@@ -45,7 +45,7 @@ class CheckTimeout(Exception):
 
 def encode(array):
     """A JSON-safe exact copy of a numeric array: dtype, shape and base64 of its bytes."""
-    array = np.ascontiguousarray(array)
+    array = np.asarray(array)   # not ascontiguousarray: it turns a 0-d array into shape (1,)
     return {"dtype": array.dtype.str, "shape": list(array.shape), "data": base64.b64encode(array.tobytes()).decode()}
 
 

@@ -12,6 +12,7 @@ import tarfile
 import numpy as np
 import pytest
 
+import hw2_data
 import hw2_utils
 
 SCRIPT = os.path.join(hw2_utils.ROOT, "get_dataset.sh")
@@ -423,3 +424,14 @@ def test_private_labels_are_refused_inside_the_project_or_for_other_images(tiny_
     mismatch = labels_command(archive, str(tmp_path / "y.npy"), "--check", str(other))
     assert mismatch.returncode == 1 and "would not belong" in mismatch.stderr
     assert not (tmp_path / "y.npy").exists()
+
+
+@pytest.mark.parametrize("link_to", ["data", ".", "tests"])
+def test_private_labels_are_refused_through_a_link_into_the_project(tmp_path, link_to):
+    """A path outside the project that leads into it by a symbolic link is inside it: refused before
+    the archive is even read."""
+    os.symlink(os.path.join(hw2_utils.ROOT, link_to), tmp_path / "link")
+    out = tmp_path / "link" / "hw2-test-private_test_y.npy"
+    with pytest.raises(hw2_data.DataBuildError, match="inside the project"):
+        hw2_data.write_private_labels(str(tmp_path / "no-such-archive.tar.gz"), str(out))
+    assert not out.exists()

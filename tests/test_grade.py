@@ -35,7 +35,7 @@ needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="the box's user switch
                                 "(CI and Gradescope run as root)")
 PART2_AND_CSV = frozenset({"6.1", "6.2", "6.3", "6.4", "7.3"})
 HONEST_PART2 = {"6.1": 5, "6.2": 2, "6.3": 3, "6.4": 2, "7.3": 10}
-SHARED_WRITABLE = sandbox.WRITABLE_BY_ALL
+SHARED_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")   # written out: every user may write these
 
 
 def fast_budgets():
@@ -560,3 +560,87 @@ def test_the_autograder_zip_holds_what_gradescope_needs(tmp_path):
     np.save(bad, np.arange(10))
     assert package.main(["--labels", str(bad), "--out", str(tmp_path / "x.zip")]) == 1
     assert not (tmp_path / "x.zip").exists()
+
+
+# --------------------------------------------------------------------------- rules that decide points, each made to bite
+
+@pytest.mark.parametrize("cell", ["٣", "²", "３", "3.0", "-3", "0x3", "３a"])
+def test_a_category_that_is_not_ascii_digits_is_refused_by_name(cell):
+    """Unicode digits ("٣" Arabic-Indic three, "²" superscript two, "３" full-width) are digits to
+    str.isdigit(); the grader must refuse them with the CSV's problem, never read them or raise."""
+    rows = ["Id,Category"] + [f"{i},{cell if i == 7 else i % 10}" for i in range(5000)]
+    predictions, found = grade.read_predictions(("\n".join(rows) + "\n").encode())
+    assert predictions is None and "line 9: expected 'Id,Category' integers" in found
+
+
+def test_an_id_in_unicode_digits_is_refused_too():
+    rows = ["Id,Category"] + [f"{'٣' if i == 3 else i},{i % 10}" for i in range(5000)]
+    predictions, found = grade.read_predictions(("\n".join(rows) + "\n").encode())
+    assert predictions is None and "line 5" in found
+
+
+@pytest.mark.parametrize("points, outcomes, expected", [
+    (5, [True, True, False, False], 2.5),        # half the checks: half the points (5 // 4 * 2 would be 2)
+    (2, [True, False, False], 0.6667),           # rounded to 4 places
+    (3, [False, True, True, True, True], 2.4),
+    (2, [False, False], 0),
+    (2, [True, True], 2),
+])
+def test_partial_credit_is_points_in_proportion_to_the_checks_passed(points, outcomes, expected):
+    exercise = grade.Exercise("6.1", "convolution", points, "evaluation_numpy.txt", ())
+    grading = grade.Grading(checks={"6.1": [(f"check {i}", "" if ok else "wrong") for i, ok in enumerate(outcomes)]})
+    original = grade.EXERCISES
+    try:
+        grade.EXERCISES = (exercise,)
+        entries = grade.exercise_entries(grading, [], {"6.1"})
+    finally:
+        grade.EXERCISES = original
+    assert [entry["score"] for entry in entries] == [expected]
+    assert entries[0]["status"] == ("passed" if expected == points else "failed")
+    assert entries[0]["output"].startswith(f"{sum(outcomes)}/{len(outcomes)} checks passed")
+    failed = [line for line in entries[0]["output"].splitlines() if line.startswith("FAILED: ")]
+    assert len(failed) == outcomes.count(False)
+
+
+def test_a_gate_takes_every_point_however_many_checks_pass():
+    grading = grade.Grading(checks={"6.2": [("relu", "")]}, gates={"6.2": "evaluation_numpy.txt is missing"})
+    entries = grade.exercise_entries(grading, [], {"6.2"})
+    assert entries[0]["score"] == 0 and entries[0]["output"].startswith("0 points: the log does not back")
+    no_checks = grade.exercise_entries(grade.Grading(), [], {"6.3"})
+    assert no_checks[0]["score"] == 0   # an exercise whose checks never ran earns nothing
+
+
+def test_a_log_with_exactly_one_problem_does_not_count():
+    """Each header problem alone bars the log: stale (code edited after the run), another username,
+    another seed; a fresh log of the same files counts."""
+    files = reference_files()
+    tests = hw2_submission.script_tests(hw2_submission.read_project_file(hw2_submission.LOGS["evaluation_numpy.txt"]))
+    files["evaluation_numpy.txt"] = forged_log("evaluation_numpy.txt", files)
+    assert grade.submitted_log("evaluation_numpy.txt", files, tests).problem == ""
+    stale = {**files, "hw2_numpy.py": files["hw2_numpy.py"] + b"\n# edited after the run\n"}
+    problem = grade.submitted_log("evaluation_numpy.txt", stale, tests).problem
+    assert "stale" in problem and len(hw2_submission.log_header_problems(
+        "evaluation_numpy.txt", stale["evaluation_numpy.txt"].decode().splitlines(), stale.get)) == 1
+    user, seed = hw2_submission.read_identity(files["hw2_utils.py"])
+    other_seed = files["hw2_utils.py"].replace(f"SEED = {seed}".encode(), f"SEED = {seed + 1}".encode())
+    assert other_seed != files["hw2_utils.py"]
+    relogged = {**files, "hw2_utils.py": other_seed}
+    header = hw2_submission.fingerprint_line("evaluation_numpy.txt", user, seed, read=relogged.get)
+    relogged["evaluation_numpy.txt"] = (header + "\n").encode() + files["evaluation_numpy.txt"].split(b"\n", 1)[1]
+    problems = hw2_submission.log_header_problems("evaluation_numpy.txt",
+                                                  relogged["evaluation_numpy.txt"].decode().splitlines(), relogged.get)
+    assert len(problems) == 1 and "hw2_utils.py says" in problems[0]
+    assert "hw2_utils.py says" in grade.submitted_log("evaluation_numpy.txt", relogged, tests).problem
+    missing = {name: data for name, data in files.items() if name != "evaluation_numpy.txt"}
+    assert grade.submitted_log("evaluation_numpy.txt", missing, tests).problem == "evaluation_numpy.txt is missing"
+
+
+def test_loose_files_win_over_a_stray_zip_in_the_upload(tmp_path):
+    """A student who uploads the files and, by mistake, an old zip beside them is graded on the files."""
+    files = {"hw2_numpy.py": b"x = 1\n", "submission.csv": b"Id,Category\n"}
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    write_zip(tmp_path / "old.zip", {"hw2_numpy.py": b"x = 2\n"})
+    read, problems = grade.read_submission(str(tmp_path))
+    assert read == {**files, "old.zip": (tmp_path / "old.zip").read_bytes()} and problems == []
+    assert read["hw2_numpy.py"] == b"x = 1\n"

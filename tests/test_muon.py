@@ -8,7 +8,7 @@ import hw2_muon
 import tensorflow as tf
 from reference import evaluate_tf
 
-A, B, C = hw2_muon.NEWTON_SCHULZ_COEFFICIENTS
+A, B, C = 3.4445, -4.7750, 2.0315   # airbench94_muon's quintic, written out: never read back from hw2_muon
 
 
 def quintic_three_times(s):

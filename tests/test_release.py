@@ -46,6 +46,18 @@ def test_a_block_becomes_a_stub_naming_the_exercise_and_merges_back():
     assert markers.merge(starter_text, solutions) == text
 
 
+def test_a_stub_names_the_innermost_function_around_it():
+    text = ("def outer(x):\n    def inner(y):\n        # BEGIN SOLUTION 6.1\n        return y\n        # END SOLUTION\n"
+            "    # BEGIN SOLUTION 6.2\n    return inner(x)\n    # END SOLUTION\n\n\n"
+            "class Model:\n    def fit(self):\n        return 1  # SOLUTION 7.3\n")
+    starter_text, solutions = split(text)
+    stubs = [line.strip() for line in starter_text.splitlines() if "NotImplementedError" in line]
+    assert stubs == ['raise NotImplementedError("6.1 inner: your code here")',
+                     'raise NotImplementedError("6.2 outer: your code here")',
+                     'raise NotImplementedError("7.3 fit: your code here")']
+    assert markers.merge(starter_text, solutions) == text
+
+
 def test_a_prompt_replaces_the_stub_uncommented():
     text = ("all: x\n# BEGIN SOLUTION\nx:\n\treference\n# BEGIN PROMPT\n# x:\n#\tstudent\n#\n# END PROMPT\n"
             "# END SOLUTION\n")

@@ -36,6 +36,8 @@ def python_the_sandbox_user_can_run():
 PYTHON = python_the_sandbox_user_can_run()
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="switching to the sandbox user and isolating the "
                                 "network need root (CI and the autograder run as root)")
+# Written out, not read from the sandbox: the folders every user may write on a Linux host.
+EVERY_USERS_FOLDERS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
 SHORT = sandbox.Limits(wall_seconds=20, cpu_seconds=20, memory_bytes=2 * 2 ** 30, processes=64)
 
 
@@ -230,8 +232,16 @@ def test_a_file_larger_than_the_limit_cannot_be_written(scratch):
 def test_the_scratch_folder_is_the_sandbox_users_alone(scratch):
     info = os.stat(scratch)
     assert info.st_uid == sandbox.sandbox_ids("nobody")[0] and info.st_mode & 0o777 == 0o700
-    outcome = boxed(scratch, "import json, os\njson.dump([os.getuid(), os.getgroups()], open('result.json', 'w'))")
-    assert outcome.result == [sandbox.sandbox_ids("nobody")[0], []]
+    # The grader may hold supplementary groups (root here holds none, a TA's shell often does): give
+    # it some, so that a box that kept them would show them.
+    groups = os.getgroups()
+    os.setgroups([0, 4, 27, 100])
+    try:
+        outcome = boxed(scratch, "import json, os\njson.dump([os.getuid(), os.getgid(), os.getgroups()], "
+                                 "open('result.json', 'w'))")
+    finally:
+        os.setgroups(groups)
+    assert outcome.result == [sandbox.sandbox_ids("nobody")[0], sandbox.sandbox_ids("nobody")[1], []]
     probe = subprocess.run(["setpriv", "--reuid=65533", "--regid=65533", "--clear-groups", "ls", scratch],
                            capture_output=True, text=True)
     assert probe.returncode != 0   # another unprivileged user cannot look in
@@ -242,13 +252,16 @@ def test_what_the_box_writes_outside_its_scratch_folder_vanishes_with_it(scratch
     """/tmp, /var/tmp, /dev/shm and /run/lock are the box's own, empty and thrown away after it."""
     if not sandbox.namespaces_available():
         pytest.skip("this kernel or container does not let root create mount namespaces")
+    for folder in EVERY_USERS_FOLDERS:   # what an earlier run that failed here left
+        if os.path.exists(os.path.join(folder, "hw2-attack-left-behind")):
+            os.remove(os.path.join(folder, "hw2-attack-left-behind"))
     planted = tempfile.NamedTemporaryFile(prefix="hw2-grader-planted-", delete=False)
     planted.close()
     try:
         outcome = boxed(scratch, f"""
             import json, os
             written = []
-            for folder in {list(sandbox.WRITABLE_BY_ALL)!r}:
+            for folder in {list(EVERY_USERS_FOLDERS)!r}:
                 if os.path.isdir(folder):
                     open(os.path.join(folder, "hw2-attack-left-behind"), "w").write("x")
                     written.append(folder)
@@ -256,7 +269,9 @@ def test_what_the_box_writes_outside_its_scratch_folder_vanishes_with_it(scratch
                       open("result.json", "w"))
         """)
         assert outcome.isolated and outcome.result["written"] and outcome.result["sees_planted"] is False
-        for folder in sandbox.WRITABLE_BY_ALL:
+        assert sorted(outcome.result["written"]) == sorted(folder for folder in EVERY_USERS_FOLDERS
+                                                            if os.path.isdir(folder) and not os.path.islink(folder))
+        for folder in EVERY_USERS_FOLDERS:
             assert not os.path.exists(os.path.join(folder, "hw2-attack-left-behind"))
     finally:
         os.remove(planted.name)

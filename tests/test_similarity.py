@@ -160,3 +160,20 @@ def test_too_few_submissions_and_no_folder(tmp_path, capsys):
     assert "nothing to compare" in (tmp_path / "out" / "report.html").read_text()
     assert similarity.main([str(tmp_path / "missing"), "--out", str(tmp_path / "out")]) == 2
     assert "is not a folder" in capsys.readouterr().err
+
+
+def test_a_one_sided_copy_is_flagged(tmp_path):
+    """kim copied alice's convolution file and wrote nothing else: all of kim's own code is alice's,
+    a small part of alice's is kim's. The pair scores as the copier's share, not the copied one's."""
+    reference = {name: hw2_submission.read_project_file(name) for name in hw2_submission.submission_files()
+                 if name.endswith(".py")}
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    write_zip(folder / "alice.zip", reference)
+    write_zip(folder / "kim.zip", {**starter_python(), "hw2_numpy.py": reference["hw2_numpy.py"]})
+    write_zip(folder / "dave.zip", starter_python())
+    assert similarity.main([str(folder), "--out", str(tmp_path / "out")]) == 0
+    with open(tmp_path / "out" / "pairs.csv", newline="") as stream:
+        similar = {frozenset(row[:2]): float(row[2]) for row in list(csv.reader(stream))[1:]}
+    assert similar[frozenset({"alice", "kim"})] > 0.9
+    assert similar[frozenset({"alice", "dave"})] == 0 and similar[frozenset({"kim", "dave"})] == 0

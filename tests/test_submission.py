@@ -142,6 +142,13 @@ BAD = {
                   "evaluation_numpy.txt: stale"),
     "failed test": (replace_in("evaluation_mnist.txt", b"OK", b"FAIL\nTraceback ..."),
                     "evaluation_mnist.txt: test"),
+    "OK printed, then a failure": (replace_in("evaluation_numpy.txt", b"OK\n=== END",
+                                              b"OK\nFAIL\nTraceback (most recent call last):\n=== END"),
+                                   "evaluation_numpy.txt: test"),
+    "OK printed, no outcome": (replace_in("evaluation_numpy.txt", b"OK\n=== END", b"OK\nTraceback ...\n=== END"),
+                               "has no outcome"),
+    "backslash folder": (lambda f: f.update({"..\\hw2_numpy.py": f["hw2_numpy.py"]}), "folders are not allowed"),
+    "windows folder": (lambda f: f.update({"hw2\\hw2_cifar.py": f["hw2_cifar.py"]}), "folders are not allowed"),
     "no fingerprint": (lambda f: f.update({"evaluation_cifar.txt": b"=== BEGIN t ===\nOK\n=== END t ===\n"}),
                        "no fingerprint"),
     "other user": (replace_in("hw2_utils.py", b'ANDREW_USERNAME = "hw2ref"', b'ANDREW_USERNAME = "other"'),
@@ -293,7 +300,7 @@ def test_read_identity_uses_no_execution():
 
 # Work in progress (`--partial`): failing tests and a missing submission.csv are listed, every other
 # problem still refuses the zip.
-UNFINISHED = ("failed test", "missing csv")
+UNFINISHED = ("failed test", "OK printed, then a failure", "missing csv")
 BAD["missing csv"] = (lambda f: f.pop("submission.csv"), "submission.csv: missing")
 
 

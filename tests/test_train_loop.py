@@ -45,6 +45,26 @@ def test_the_orders_follow_the_seed_and_a_resumed_run_sees_the_same():
     assert len(resumed) == 2 and all(np.array_equal(a, b) for a, b in zip(orders[2:], resumed))
 
 
+class LabelLossSession:
+    """Stands in for a tf Session: a batch's loss is the mean of its labels, an example is correct when
+    its label is even. An epoch's figures are then known exactly: means over the examples."""
+
+    def run(self, fetches, feed):
+        labels = feed["y"]
+        return None, float(np.mean(labels)), labels % 2 == 0
+
+
+def test_an_epochs_loss_and_accuracy_are_means_over_its_examples():
+    """The last batch is short (50 = 6 x 8 + 2): batches weighted by their size, not averaged alike."""
+    labels = np.arange(50) ** 2 % 17
+    batches = hw2_train.ShuffledBatches(np.zeros((50, 1)), labels, 8, 5)
+    history = hw2_train.train_loop(LabelLossSession(), "op", "x", "y", batches, epochs=2, loss="l", correct="c")
+    for record in history:
+        assert record["loss"] == pytest.approx(labels.mean(), rel=1e-12)
+        assert record["acc"] == pytest.approx(np.mean(labels % 2 == 0), rel=1e-12)
+        assert record["val_acc"] is None and record["seconds"] >= 0
+
+
 def test_leaving_the_loop_stops_training_after_that_epoch():
     session = RecordingSession()
     batches = hw2_train.ShuffledBatches(np.zeros((20, 1)), np.arange(20), 5, 0)
