@@ -239,16 +239,16 @@ def public_test_files():
 
 @dataclasses.dataclass
 class Box:
-    """How student tasks run: the interpreter (the sandbox user must be able to run it), the data
-    folder they may read, the sandbox user."""
+    """How student tasks run: the interpreter (the sandbox identity must be able to run it), the data
+    folder they may read, the sandbox identity (default: this process's own, `sandbox.default_identity`)."""
     python: str
     data_dir: str
-    user: str = "nobody"
+    identity: sandbox.Identity = None
     budgets: dict = dataclasses.field(default_factory=lambda: dict(BUDGETS))
 
     def run(self, kind, task, inputs, files):
         """Run one box_task kind on the submission's files; returns the Outcome (result validated JSON)."""
-        scratch = sandbox.make_scratch(user=self.user)
+        scratch = sandbox.make_scratch(identity=self.identity)
         try:
             for name, data in files.items():
                 if name.endswith(".py"):
@@ -266,10 +266,13 @@ class Box:
             env = {"HW2_DATA_DIR": self.data_dir, "HW2_RUNS_DIR": os.path.join(scratch, "runs"),
                    "MPLCONFIGDIR": scratch, "PYTHONDONTWRITEBYTECODE": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
             outcome = sandbox.run_boxed([self.python, "box_task.py", scratch], scratch,
-                                        limits=self.budgets[kind].limits, env=env, user=self.user,
+                                        limits=self.budgets[kind].limits, env=env, identity=self.identity,
                                         visible=self.visible())
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
+        if outcome.killed_from_outside:   # never the student's 0: the whole grading fails and says so
+            raise GraderError(f"box task {kind}: {outcome.problem}; another program on the grading machine "
+                              "killed it (out of memory, or a process killing the sandbox identity's)")
         # For the staff (Gradescope shows the grader's stdout to them only): each task, and the
         # tail of what a failed one wrote to stderr.
         what = task.get("module") or task.get("script") or ", ".join(
@@ -285,16 +288,16 @@ class Box:
         return [sys.prefix, self.data_dir]
 
     def check(self):
-        """Raise GraderError unless the sandbox user can run the interpreter and read the data."""
-        scratch = sandbox.make_scratch(user=self.user)
+        """Raise GraderError unless the sandbox identity can run the interpreter and read the data."""
+        scratch = sandbox.make_scratch(identity=self.identity)
         try:
             probe = f"import numpy, os; assert os.path.isdir({self.data_dir!r}); open('result.json', 'w').write('1')"
             outcome = sandbox.run_boxed([self.python, "-c", probe], scratch, limits=sandbox.Limits(wall_seconds=60),
-                                        user=self.user, visible=self.visible())
+                                        identity=self.identity, visible=self.visible())
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         if outcome.result != 1:
-            raise GraderError(f"the sandbox user {self.user!r} cannot run {self.python} with numpy or read "
+            raise GraderError(f"the sandbox identity ({self.identity.name if self.identity else 'this process'}) cannot run {self.python} with numpy or read "
                               f"{self.data_dir} ({outcome.problem}; {outcome.stderr[-300:]}). Build the venv from "
                               "an interpreter outside any private home (make venv PYTHON3=/usr/bin/python3.11) and "
                               "keep the data world-readable.")
@@ -771,20 +774,23 @@ def failure_results(start):
             "stdout_visibility": "hidden", "tests": []}
 
 
-def grade_root(paths, hidden_seed=None, user="nobody", selected=ALL_PARTS, budgets=None):
+def grade_root(paths, hidden_seed=None, user=None, selected=ALL_PARTS, budgets=None):
     """Grade paths.root and write paths.results; returns the results. Never raises: a failing grader
     writes score 0 with a message for the student and its traceback on stdout (for the staff).
 
-    budgets: the box's limits per task kind (default BUDGETS)."""
+    user: the unprivileged user student code runs as when we are root (default: a uid of this
+    grading's own, `sandbox.reserve_identity`); budgets: the box's limits per task kind (default BUDGETS)."""
     start = time.monotonic()
     try:
         seed = read_hidden_seed(paths) if hidden_seed is None else hidden_seed
         data_dir = os.path.abspath(os.environ.get("HW2_DATA_DIR") or os.path.join(PROJECT, "data"))
         check_data(data_dir)
-        box = Box(sys.executable, data_dir, user, dict(budgets or BUDGETS))
+        identity = None if not sandbox.is_root() else \
+            sandbox.named_identity(user) if user else sandbox.default_identity()
+        box = Box(sys.executable, data_dir, identity, dict(budgets or BUDGETS))
         box.check()
         isolated = sandbox.is_root() and sandbox.namespaces_available()
-        print(f"grading as {'root: student code runs as ' + user if sandbox.is_root() else 'a plain user'}; "
+        print(f"grading as {'root: student code runs as ' + identity.name if identity else 'a plain user'}; "
               f"network and mount namespaces: {'yes' if isolated else 'not available here'}")
         results = grade(paths, box, seed, selected)
         results["extra_data"]["namespaces"] = isolated
@@ -833,7 +839,8 @@ def main(argv=None):
     parser.add_argument("--results", help="where to copy results.json (default ROOT/results/results.json)")
     parser.add_argument("--hidden-seed", type=int, help="the hidden cases' seed (default ROOT/source/hidden_seed.txt; "
                         "a fresh random one for a zip)")
-    parser.add_argument("--user", default="nobody", help="the unprivileged user student code runs as (when root)")
+    parser.add_argument("--user", help="the unprivileged user student code runs as when root (default: a uid no "
+                        "other program or grading uses, reserved for this grading)")
     parser.add_argument("--only", help=f"grade only these parts, e.g. 6.1,6.2,7.3 (of {', '.join(sorted(ALL_PARTS))})")
     args = parser.parse_args(argv)
     selected = ALL_PARTS if not args.only else frozenset(part.strip() for part in args.only.split(","))

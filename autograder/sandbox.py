@@ -10,9 +10,11 @@ The grading process never imports student code; every student task runs through
   nothing it started outlives the task;
 - resource limits: CPU seconds, address space (a 20 GB allocation fails inside the
   child), processes (a fork bomb stops at the limit; counted per user, so the
-  sandbox user runs nothing else), the largest file it may write, no core dumps;
-- when the grader is root: the unprivileged sandbox user (default `nobody`), no
-  supplementary groups, and, where the kernel lets us create namespaces (it does
+  sandbox identity runs nothing else), the largest file it may write, no core dumps;
+- when the grader is root: an unprivileged sandbox identity no other program uses (by
+  default a uid of its own from SANDBOX_UIDS, reserved for the grading's lifetime under a
+  file lock, as the isolate sandbox does with its box ids: two gradings on one machine never
+  share one, and killing what an identity owns kills nothing else), no supplementary groups, and, where the kernel lets us create namespaces (it does
   for root on a normal Linux host; a container without CAP_SYS_ADMIN does not,
   see `namespaces_available`), a network namespace of its own with no
   interfaces up (`unshare(CLONE_NEWNET)`: it can reach no address at all, the
@@ -30,6 +32,7 @@ the limits still apply.
 """
 import ctypes
 import dataclasses
+import fcntl
 import functools
 import json
 import os
@@ -74,24 +77,80 @@ class Outcome:
     result: object
     problem: str
     isolated: bool
+    killed_from_outside: bool = False   # the grading machine's doing, not the task's: the grader's failure
 
 
 def is_root():
     return os.geteuid() == 0
 
 
-def sandbox_ids(user):
-    """(uid, gid) of the sandbox user; KeyError names a missing user."""
+@dataclasses.dataclass(frozen=True)
+class Identity:
+    """Who boxed code runs as (when the grader is root): uid, gid, and a name for messages."""
+    uid: int
+    gid: int
+    name: str
+
+
+# Uids no distribution, systemd or container runtime hands out: above systemd's range for
+# containers (524288-1879048191) and below 2^31 (tools that read uids as signed ints). A uid
+# needs no passwd entry to run as. One a grading, reserved under a lock file in RESERVATIONS.
+SANDBOX_UIDS = range(1_990_000_000, 1_990_000_064)
+RESERVATIONS = "/run/lock/hw2-sandbox" if os.path.isdir("/run/lock") else os.path.join(tempfile.gettempdir(),
+                                                                                        "hw2-sandbox-locks")
+
+
+class IdentityError(RuntimeError):
+    """No sandbox identity can be had; the message says why and what to do."""
+
+
+def named_identity(user):
+    """The Identity of an existing user (e.g. the one setup.sh makes on Gradescope); KeyError if none."""
     entry = pwd.getpwnam(user)
-    return entry.pw_uid, entry.pw_gid
+    return Identity(entry.pw_uid, entry.pw_gid, user)
 
 
-def make_scratch(parent=None, user="nobody"):
-    """A fresh folder for one task, writable by the sandbox user only (and root); returns its path."""
+def reserve_identity(uids=SANDBOX_UIDS, folder=None):
+    """A uid of `uids` that no other grading holds and no other program uses, reserved for as long as
+    this process lives (an exclusive lock on folder/UID.lock, which the kernel drops when the process
+    dies, however it dies). What a dead holder left running under it is killed first."""
+    folder = folder or RESERVATIONS
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    for uid in uids:
+        try:
+            pwd.getpwuid(uid)
+            continue   # a user of this machine has it: not ours to take
+        except KeyError:
+            pass
+        descriptor = os.open(os.path.join(folder, f"{uid}.lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(descriptor)
+            continue
+        _held_reservations.append(descriptor)   # kept open: the lock lasts as long as this process
+        kill_user_processes(uid)               # a grading that died before cleaning up
+        return Identity(uid, uid, f"uid {uid}")
+    raise IdentityError(f"all {len(uids)} sandbox uids ({uids.start}-{uids.stop - 1}) are held by other gradings "
+                        f"(locks in {folder}); run fewer at once")
+
+
+_held_reservations = []
+
+
+@functools.lru_cache(maxsize=None)
+def default_identity():
+    """This process's sandbox identity, reserved on first use (`reserve_identity`)."""
+    return reserve_identity()
+
+
+def make_scratch(parent=None, identity=None):
+    """A fresh folder for one task, writable by the sandbox identity only (and root); returns its path.
+    identity: default `default_identity()`."""
     scratch = tempfile.mkdtemp(prefix="hw2-box-", dir=parent)
     if is_root():
-        uid, gid = sandbox_ids(user)
-        os.chown(scratch, uid, gid)
+        identity = identity or default_identity()
+        os.chown(scratch, identity.uid, identity.gid)
     os.chmod(scratch, 0o700)
     return scratch
 
@@ -236,7 +295,7 @@ def read_result(scratch, name, limit):
         return None, f"{name} is not JSON ({error})"
 
 
-def run_boxed(argv, scratch, *, limits=Limits(), env=None, user="nobody", result_name="result.json", isolate=None,
+def run_boxed(argv, scratch, *, limits=Limits(), env=None, identity=None, result_name="result.json", isolate=None,
               visible=()):
     """Run argv in the box with `scratch` (from `make_scratch`) as its folder; returns an Outcome.
 
@@ -245,9 +304,19 @@ def run_boxed(argv, scratch, *, limits=Limits(), env=None, user="nobody", result
     and mount namespaces (root only; default: when `namespaces_available()`).
     visible: folders the task reads besides its scratch folder (the interpreter's,
     the data), kept in sight when they lie in a folder the namespace replaces.
-    Outcome.isolated says whether they were used. Never raises for anything the child does.
+    identity: who the child runs as when we are root (default `default_identity()`).
+    Outcome.isolated says whether they were used. Never raises for anything the child does;
+    IdentityError when the identity runs processes that are not this grader's.
     """
-    ids = sandbox_ids(user) if is_root() else None
+    if is_root():
+        identity = identity or default_identity()
+        ids = identity.uid, identity.gid
+        foreign = user_processes(identity.uid)
+        if foreign:   # not ours: this grading's tasks are all dead by now (killed after each)
+            raise IdentityError(f"{identity.name} runs processes this grader did not start ({foreign[:5]}): another "
+                                "program uses the sandbox identity; give this grading another (--user)")
+    else:
+        ids = None
     isolate = ids is not None and (namespaces_available() if isolate is None else isolate)
     scratch = os.path.abspath(scratch)
     environment = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": scratch, "LANG": "C.UTF-8", **(env or {})}
@@ -264,11 +333,9 @@ def run_boxed(argv, scratch, *, limits=Limits(), env=None, user="nobody", result
                                            close_fds=True)
             except (OSError, subprocess.SubprocessError) as error:   # e.g. the user may not run argv[0]
                 return Outcome(-1, False, 0.0, "", "", None, f"could not start {argv[0]}: {error}", isolate)
+            timed_out, cpu_seconds = True, None
             try:
-                process.wait(timeout=limits.wall_seconds)
-                timed_out = False
-            except subprocess.TimeoutExpired:
-                timed_out = True
+                timed_out, cpu_seconds = _wait_with_usage(process, start + limits.wall_seconds)
             finally:
                 try:
                     os.killpg(process.pid, signal.SIGKILL)   # the whole session, finished or not
@@ -281,6 +348,28 @@ def run_boxed(argv, scratch, *, limits=Limits(), env=None, user="nobody", result
         stdout, stderr = _tail(out_path, limits.output_bytes), _tail(err_path, limits.output_bytes)
     if process.returncode == 125 and isolate and not stdout and not stderr:
         return Outcome(125, False, seconds, "", "", None, "the box could not create its namespaces; nothing ran", True)
+    # SIGKILL before the wall clock and under the CPU limit: none of the box's limits sent it (a full
+    # address space fails allocations, too many processes fail forks), so something outside did.
+    if process.returncode == -signal.SIGKILL and not timed_out and cpu_seconds is not None \
+            and cpu_seconds < limits.cpu_seconds - 1:
+        return Outcome(process.returncode, False, seconds, stdout, stderr, None,
+                       f"killed from outside the box after {seconds:.0f} s (SIGKILL, no limit reached)", isolate,
+                       killed_from_outside=True)
     result, problem = (None, f"stopped at the {limits.wall_seconds:.0f} s wall-clock limit") if timed_out else \
         read_result(scratch, result_name, limits.result_bytes)
     return Outcome(process.returncode, timed_out, seconds, stdout, stderr, result, problem, isolate)
+
+
+def _wait_with_usage(process, deadline):
+    """(timed out, CPU seconds the child used or None) of waiting for `process` until `deadline`
+    (time.monotonic()); reaps it with its resource usage and sets process.returncode."""
+    pause = 0.002
+    while True:
+        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+        if pid:
+            process.returncode = os.waitstatus_to_exitcode(status)
+            return False, usage.ru_utime + usage.ru_stime
+        if time.monotonic() >= deadline:
+            return True, None
+        time.sleep(pause)
+        pause = min(2 * pause, 0.05)

@@ -3,8 +3,8 @@
     python bench/bench_grade.py ZIP [--labels LABELS] [--interval 0.2]
 
 Runs `autograder/grade.py` on the zip (a temporary root, as `make grade`) and samples, every
-`interval` seconds, the resident memory of the grader's whole process tree and of every process
-of the sandbox user: the sum is what a container running the autograder must hold. Each sample
+`interval` seconds, the resident memory of the grader's whole process tree (its boxes, and what
+they left, are in it): the sum is what a container running the autograder must hold. Each sample
 is charged to the box task running then (read from its task.json). Prints a table of seconds
 (the grader's own timings) and peak MiB per task, then the totals and the machine.
 """
@@ -59,7 +59,6 @@ def main(argv=None):
     parser.add_argument("--labels")
     parser.add_argument("--interval", type=float, default=0.2)
     args = parser.parse_args(argv)
-    sandbox_uid = sandbox.sandbox_ids("nobody")[0] if sandbox.is_root() else None
     with tempfile.TemporaryDirectory() as folder:
         results_path = os.path.join(folder, "results.json")
         command = [sys.executable, os.path.join(ROOT, "autograder", "grade.py"), args.zip, "--results", results_path]
@@ -70,10 +69,11 @@ def main(argv=None):
         peaks, total_peak = {}, 0
         while grader.poll() is None:
             table = sandbox.process_table()
+            # The boxes are the grader's children, and what they leave behind is reparented to it
+            # (it is their subreaper): its process tree holds every process of the grading.
             members = tree(grader.pid, table)
-            boxed = {pid for pid, (_, uid, *_) in table.items() if uid == sandbox_uid}
-            resident = PAGE * sum(table[pid][3] for pid in members | boxed if pid in table)
-            task = running_task(boxed or members)
+            resident = PAGE * sum(table[pid][3] for pid in members if pid in table)
+            task = running_task(members - {grader.pid})
             peaks[task] = max(peaks.get(task, 0), resident)
             total_peak = max(total_peak, resident)
             time.sleep(args.interval)

@@ -254,7 +254,7 @@ def grade_attack(tmp_path, numpy_source=None, extra_members=None, replace=None):
             data = recent_file(path, started)
             assert data is None or secret[:4000] not in data, path
     if os.geteuid() == 0:
-        assert sandbox.user_processes(sandbox.sandbox_ids("nobody")[0]) == []
+        assert sandbox.user_processes(sandbox.default_identity().uid) == []
     return Graded(results, str(root), secret)
 
 

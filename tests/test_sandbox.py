@@ -120,7 +120,7 @@ def test_a_fork_bomb_stops_at_the_process_limit_and_leaves_nothing(scratch):
                 pass
     """, limits)
     assert outcome.result is None
-    assert sandbox.user_processes(sandbox.sandbox_ids("nobody")[0]) == []
+    assert sandbox.user_processes(sandbox.default_identity().uid) == []
 
 
 @needs_root
@@ -231,7 +231,7 @@ def test_a_file_larger_than_the_limit_cannot_be_written(scratch):
 @needs_root
 def test_the_scratch_folder_is_the_sandbox_users_alone(scratch):
     info = os.stat(scratch)
-    assert info.st_uid == sandbox.sandbox_ids("nobody")[0] and info.st_mode & 0o777 == 0o700
+    assert info.st_uid == sandbox.default_identity().uid and info.st_mode & 0o777 == 0o700
     # The grader may hold supplementary groups (root here holds none, a TA's shell often does): give
     # it some, so that a box that kept them would show them.
     groups = os.getgroups()
@@ -241,7 +241,7 @@ def test_the_scratch_folder_is_the_sandbox_users_alone(scratch):
                                  "open('result.json', 'w'))")
     finally:
         os.setgroups(groups)
-    assert outcome.result == [sandbox.sandbox_ids("nobody")[0], sandbox.sandbox_ids("nobody")[1], []]
+    assert outcome.result == [sandbox.default_identity().uid, sandbox.default_identity().gid, []]
     probe = subprocess.run(["setpriv", "--reuid=65533", "--regid=65533", "--clear-groups", "ls", scratch],
                            capture_output=True, text=True)
     assert probe.returncode != 0   # another unprivileged user cannot look in
@@ -275,3 +275,96 @@ def test_what_the_box_writes_outside_its_scratch_folder_vanishes_with_it(scratch
             assert not os.path.exists(os.path.join(folder, "hw2-attack-left-behind"))
     finally:
         os.remove(planted.name)
+
+
+# --------------------------------------------------------------------------- identities: one per grading
+
+HOLD_A_RESERVATION = """
+import sys, time
+sys.path.insert(0, {root!r})
+from autograder import sandbox
+identity = sandbox.reserve_identity(range({first}, {first} + 3), {folder!r})
+print(identity.uid, flush=True)
+time.sleep(60)
+"""
+
+
+def test_each_process_reserves_an_identity_no_other_holds(tmp_path):
+    """Reservations in one process differ; another process's (alive) is skipped; a dead one's lock
+    is free again."""
+    first = sandbox.SANDBOX_UIDS.start + 40
+    code = HOLD_A_RESERVATION.format(root=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                     first=first, folder=str(tmp_path))
+    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert int(holder.stdout.readline()) == first
+        mine = [sandbox.reserve_identity(range(first, first + 3), str(tmp_path)) for _ in range(2)]
+        assert [identity.uid for identity in mine] == [first + 1, first + 2]
+        assert all(identity.gid == identity.uid for identity in mine)
+        with pytest.raises(sandbox.IdentityError, match="held by other gradings"):
+            sandbox.reserve_identity(range(first, first + 3), str(tmp_path))
+    finally:
+        holder.kill()
+        holder.wait()
+    assert sandbox.reserve_identity(range(first, first + 3), str(tmp_path)).uid == first   # its holder died
+
+
+def test_a_uid_a_user_of_this_machine_has_is_never_taken(tmp_path):
+    taken = os.getuid()   # root's, or ours: a passwd entry either way
+    identity = sandbox.reserve_identity([taken, sandbox.SANDBOX_UIDS.start + 50], str(tmp_path))
+    assert identity.uid == sandbox.SANDBOX_UIDS.start + 50
+
+
+@needs_root
+def test_a_box_kills_only_what_its_own_identity_runs(scratch, tmp_path):
+    """Another grading's box (another reserved uid) and a daemon of the machine's (nobody) live on
+    through this box's end, when everything of this box's identity is killed."""
+    other = sandbox.reserve_identity(range(sandbox.SANDBOX_UIDS.start + 60, sandbox.SANDBOX_UIDS.stop),
+                                     str(tmp_path))
+    sleepers = [subprocess.Popen(["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "sleep", "60"])
+                for uid in (other.uid, sandbox.named_identity("nobody").uid)]
+    try:
+        outcome = boxed(scratch, "import subprocess\nsubprocess.Popen(['sleep', '60'], start_new_session=True)")
+        assert outcome.returncode == 0
+        assert sandbox.user_processes(sandbox.default_identity().uid) == []
+        assert [sleeper.poll() for sleeper in sleepers] == [None, None]   # still running
+    finally:
+        for sleeper in sleepers:
+            sleeper.kill()
+            sleeper.wait()
+
+
+@needs_root
+def test_a_process_of_another_program_under_the_identity_stops_the_box(scratch):
+    identity = sandbox.default_identity()
+    squatter = subprocess.Popen(["setpriv", f"--reuid={identity.uid}", f"--regid={identity.gid}", "--clear-groups",
+                                 "sleep", "60"])
+    try:
+        time.sleep(0.2)
+        with pytest.raises(sandbox.IdentityError, match="another program uses the sandbox identity"):
+            boxed(scratch, "pass")
+    finally:
+        squatter.kill()
+        squatter.wait()
+
+
+@needs_root
+def test_a_box_killed_from_outside_says_so(scratch):
+    """SIGKILL from outside before any limit: not the task's doing (the grader makes it its own failure)."""
+    identity = sandbox.default_identity()
+
+    def kill_the_box():
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            for pid in sandbox.user_processes(identity.uid):
+                os.kill(pid, 9)
+                return
+            time.sleep(0.05)
+    killer = threading.Thread(target=kill_the_box)
+    killer.start()
+    outcome = boxed(scratch, "import time\ntime.sleep(30)")
+    killer.join()
+    assert outcome.killed_from_outside and "killed from outside" in outcome.problem and outcome.result is None
+    hog = boxed(scratch, "while True: pass", sandbox.Limits(wall_seconds=20, cpu_seconds=2,
+                                                           memory_bytes=2 * 2 ** 30, processes=64))
+    assert not hog.killed_from_outside and hog.result is None   # its own CPU limit
