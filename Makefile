@@ -36,8 +36,8 @@ RUN     := runs/my_model
 ZIP     ?= submission/submission.zip
 
 # BEGIN SOLUTION
-.PHONY: all help venv data logs test bench bench-cifar bench-pytorch train-cifar-spec train submission check-submission \
-        report autograder grade bench-grade starter similarity clean clean-logs FORCE
+.PHONY: all help venv data logs test mutation bench bench-cifar bench-pytorch train-cifar-spec train submission \
+        check-submission report autograder grade bench-grade starter similarity clean clean-logs FORCE
 # BEGIN PROMPT
 # .PHONY: all help venv data logs train-cifar-spec submission check-submission clean clean-logs FORCE
 # END PROMPT
@@ -85,8 +85,22 @@ evaluation_%.txt: FORCE $(STAMP) | data ## one log (a failing run leaves evaluat
 # END SOLUTION
 
 # BEGIN SOLUTION NO PROMPT
-test: $(STAMP) data ## every test: data step, pytest (unit tests and the public test scripts)
-	$(PY) -m pytest
+# Two pytest-xdist workers: gradings that wait on their boxes' limits overlap with the rest (each
+# worker's boxes run as a sandbox identity of its own); more workers need more memory (2-3 GB each).
+TEST_JOBS ?= 2
+test: $(STAMP) data ## every test: data step, pytest (unit tests and the public test scripts), TEST_JOBS=2 at once
+	$(PY) -m pytest -n $(TEST_JOBS)
+
+# Mutation testing: mutmut plants one bug at a time in the grading code and runs the quick tests
+# that reach it (pyproject.toml says which). mutmut goes into the venv for this target only.
+MUTMUT := mutmut==3.8.1
+$(VENV)/.mutmut: $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check $(MUTMUT)
+	touch $@
+
+mutation: $(VENV)/.mutmut | data ## plant bugs in the grading code (mutmut, not part of test): score and survivors -> mutants/
+	HW2_DATA_DIR=$(CURDIR)/data $(VENV)/bin/mutmut run --max-children $(shell nproc)
+	$(PY) tests/mutation_report.py
 
 bench: $(STAMP) data ## numpy ops and the Session loop against TensorFlow's, ratios from one run
 	$(PY) bench/bench_numpy.py
@@ -169,7 +183,7 @@ clean-logs: ## remove the evaluation logs (and failed runs' output)
 
 # BEGIN SOLUTION
 clean: clean-logs ## remove everything built here except data/ and .venv: logs, runs/, submission, report
-	rm -rf runs report submission.csv $(ZIP) .pytest_cache grade autograder/autograder.zip release similarity
+	rm -rf runs report submission.csv $(ZIP) .pytest_cache grade autograder/autograder.zip release similarity mutants
 # BEGIN PROMPT
 # clean: clean-logs ## remove the logs, runs/ and the zip (never data/, .venv or your submission.csv)
 #	rm -rf runs $(ZIP)

@@ -1,9 +1,11 @@
 """pytest hooks: the public scripts' runs start in the background when the session starts, and the
-tests that wait for them run last, so that the runs overlap with every other test (public_runs.py)."""
+tests that wait for them run last, so that the runs overlap with every other test (public_runs.py).
+Under pytest-xdist the runs are the session's, shared by the workers through files."""
 import public_runs
 
 WAITS_FOR_PUBLIC_RUNS = ("tests/test_logs.py::test_public_script", "tests/test_logs.py::test_logs_are_remade",
-                         "tests/test_grade.py::test_the_reference_submission", "tests/test_grade.py::test_a_broken")
+                         "tests/test_grade.py::test_the_reference_submission")
+public_runs.session_folder()   # made by the session's first process: xdist's workers inherit its name
 
 
 def pytest_collection_modifyitems(session, config, items):
@@ -16,4 +18,5 @@ def pytest_collection_finish(session):
 
 
 def pytest_sessionfinish(session, exitstatus):
-    public_runs.stop()
+    if not hasattr(session.config, "workerinput"):   # the session's first process, not an xdist worker
+        public_runs.stop()

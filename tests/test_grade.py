@@ -1,13 +1,14 @@
 """The autograder (autograder/grade.py) on real submissions: the reference scores 34/34, a broken
-function loses exactly its points, and an adversarial corpus built from the reference, one attack
-per submission, leaves the attacked part at 0, the honest parts at their points and the grader's
-files, labels and results untouched.
+function loses exactly its points, and an adversarial corpus built from the reference leaves each
+attacked part at 0, the honest parts at their points and the grader's files, labels and results
+untouched; and every rule that decides points, made to bite in this process (no box).
 
-A full grading re-runs all three public scripts in the box (minutes); the attacks are graded on
-Part II and 7.3 only (`selected`), with short limits, and their logs are forged the way a cheating
-student would: a correct fingerprint of the submitted sources and OK for every test. The private
-labels are stood in for: the public-test labels for the full gradings, random labels (a byte
-pattern found nowhere else) for the attacks.
+One full grading (the reference's) re-runs all three public scripts in the box (minutes); the
+others grade only the parts they are about (`selected`), several attacks a grading where they
+cannot mask each other, with short limits, and their logs are forged the way a cheating student
+would: a correct fingerprint of the submitted sources and OK for every test. The private labels are
+stood in for: the public-test labels for the full grading, random labels (a byte pattern found
+nowhere else) for the attacks.
 """
 import dataclasses
 import hashlib
@@ -36,17 +37,6 @@ needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="the box's user switch
 PART2_AND_CSV = frozenset({"6.1", "6.2", "6.3", "6.4", "7.3"})
 HONEST_PART2 = {"6.1": 5, "6.2": 2, "6.3": 3, "6.4": 2, "7.3": 10}
 SHARED_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")   # written out: every user may write these
-
-
-def fast_budgets():
-    """The attacks' limits: short enough that a hang costs seconds, long enough for honest code."""
-    def shorter(budget, wall, check):
-        return grade.Budget(dataclasses.replace(budget.limits, wall_seconds=wall), check)
-    budgets = dict(grade.BUDGETS)
-    budgets["import"] = shorter(budgets["import"], 30, 30)
-    budgets["numpy"] = shorter(budgets["numpy"], 60, 10)
-    budgets["public_tests"] = shorter(budgets["public_tests"], 120, 20)
-    return budgets
 
 
 def reference_files():
@@ -164,6 +154,7 @@ def grade_zip_cli(zip_path, results_path, *extra):
 
 
 @needs_root
+@pytest.mark.grading
 def test_the_reference_submission_scores_full_marks(tmp_path):
     before = snapshot(reference_tree())
     results, printed = grade_zip_cli(reference_zip(tmp_path), tmp_path / "results.json")
@@ -181,31 +172,32 @@ def test_the_reference_submission_scores_full_marks(tmp_path):
 
 
 @needs_root
+@pytest.mark.grading
 def test_a_broken_function_loses_exactly_its_points(tmp_path):
     """relu broken (returns its input): its public test fails in the honestly regenerated log, and
-    only 6.2's points go."""
-    files = reference_files()
-    source = files["hw2_numpy.py"].decode()
+    only 6.2's points go (Part II graded: the other logs are not this test's matter)."""
+    source = hw2_submission.read_project_file("hw2_numpy.py").decode()
     broken = source.replace("def relu(x):", "def relu(x):\n    return x.copy()\n\n\ndef _unused_relu(x):", 1)
     assert broken != source
-    files["hw2_numpy.py"] = broken.encode()
     project = tmp_path / "project"
     shutil.copytree(ROOT, project, ignore=shutil.ignore_patterns(".venv", "data", "runs", "submission*", ".git",
-                                                                  "__pycache__", "report"))
-    (project / "hw2_numpy.py").write_bytes(files["hw2_numpy.py"])
+                                                                  "__pycache__", "report", "mutants"))
+    (project / "hw2_numpy.py").write_text(broken)
     run = subprocess.run([sys.executable, "tests/hw2_test_numpy.py"], cwd=project, capture_output=True, text=True,
                          env={**os.environ, "HW2_DATA_DIR": os.path.join(ROOT, "data")}, timeout=600)
     assert run.returncode == 1 and "FAIL" in run.stdout   # test_relu fails: the log says so
-    results, printed = grade_zip_cli(reference_zip(tmp_path, files, run.stdout.encode()), tmp_path / "results.json")
-    check_results_format(results)
-    expected = {**{exercise.number: exercise.points for exercise in grade.EXERCISES}, "7.3": 10, "6.2": 0}
-    assert scores(results) == expected, printed
-    assert results["score"] == 32
-    relu = next(test for test in results["tests"] if test["number"] == "6.2")
-    assert "test_relu is not OK in evaluation_numpy.txt" in relu["output"]
+    graded = grade_attack(tmp_path, {"hw2_numpy.py": broken}, replace={"evaluation_numpy.txt": run.stdout.encode()})
+    expect(graded, {**HONEST_PART2, "6.2": 0})
+    assert "test_relu is not OK in evaluation_numpy.txt" in output_of(graded, "6.2")
 
 
 # --------------------------------------------------------------------------- the adversarial corpus
+#
+# Several attacks share a grading where they cannot mask each other: each in a module or function of
+# its own, each of which the grader runs in a box of its own (a module's import, each Part II
+# exercise's hidden cases); one honest exercise stays in each function-level grading, to show that
+# the attacks cost nothing beyond their own exercises. The limits are short (fast_budgets) so that
+# the hogs cost seconds.
 
 @dataclasses.dataclass
 class Graded:
@@ -214,11 +206,24 @@ class Graded:
     secret: bytes
 
 
-def grade_attack(tmp_path, numpy_source=None, extra_members=None, replace=None):
-    """Grade Part II and 7.3 of the reference with one attack: hw2_numpy.py's source replaced, extra
-    zip members added (name -> bytes or ZipInfo, bytes), members replaced. Returns the results, the
-    grading root and the secret labels' bytes; checks on the way that the grader's folders and
-    the reference are unchanged, and that the labels' content is nowhere the box could write."""
+def fast_budgets():
+    """The attacks' limits: short enough that a hang costs seconds, long enough for honest code (a
+    box's start-up, TensorFlow's import included, is outside the per-check limit)."""
+    def shorter(budget, wall, check, processes=128):   # a fork bomb then stops at 128, not 512
+        return grade.Budget(dataclasses.replace(budget.limits, wall_seconds=wall, processes=processes), check)
+    budgets = dict(grade.BUDGETS)
+    budgets["import"] = shorter(budgets["import"], 20, 20)
+    budgets["numpy"] = shorter(budgets["numpy"], 30, 3)
+    budgets["public_tests"] = shorter(budgets["public_tests"], 120, 4)
+    return budgets
+
+
+def grade_attack(tmp_path, sources=None, extra_members=(), replace=None, selected=PART2_AND_CSV):
+    """Grade the reference with attacks: `sources` (name -> source text) replace its modules, extra zip
+    members are added ((name or ZipInfo, bytes)), members replaced (name -> bytes). Only `selected`
+    is graded. Returns the results, the grading root and the secret labels' bytes; checks on the way
+    that the grader's folders and the reference are unchanged, that the labels' content is nowhere
+    the box could write, and that no process of the sandbox identity outlives the grading."""
     root = tmp_path / "root"
     paths = grade.Paths.under(str(root))
     os.makedirs(paths.submission)
@@ -228,8 +233,7 @@ def grade_attack(tmp_path, numpy_source=None, extra_members=None, replace=None):
     np.save(paths.labels, labels)
     os.chmod(paths.labels, 0o600)
     files = reference_files()
-    if numpy_source is not None:
-        files["hw2_numpy.py"] = numpy_source.encode()
+    files.update({name: text.encode() for name, text in (sources or {}).items()})
     for log in hw2_submission.LOGS:
         files[log] = forged_log(log, files)
     files["submission.csv"] = csv_for(labels, 0.9)
@@ -237,11 +241,11 @@ def grade_attack(tmp_path, numpy_source=None, extra_members=None, replace=None):
     with zipfile.ZipFile(os.path.join(paths.submission, "submission.zip"), "w", zipfile.ZIP_DEFLATED) as archive:
         for name, data in files.items():
             archive.writestr(name, data)
-        for info, data in (extra_members or []):
+        for info, data in extra_members:
             archive.writestr(info, data)
     before = snapshot(reference_tree() + [paths.source])
     started = time.time()
-    results = grade.grade_root(paths, hidden_seed=5, selected=PART2_AND_CSV, budgets=fast_budgets())
+    results = grade.grade_root(paths, hidden_seed=5, selected=selected, budgets=fast_budgets())
     check_results_format(results)
     with open(paths.results) as stream:
         assert json.load(stream) == results   # the grader's own file, whatever the box tried
@@ -270,49 +274,106 @@ def recent_file(path, since, max_bytes=2 ** 24):
         return None
 
 
-def attacked_relu(body):
-    """hw2_numpy.py whose relu runs `body` first (indented code; `x` is relu's argument)."""
-    source = hw2_submission.read_project_file("hw2_numpy.py").decode()
-    indented = "\n".join("    " + line for line in body.strip().splitlines())
-    return source + f"\n\n_honest_relu = relu\n\n\ndef relu(x):\n{indented}\n    return _honest_relu(x)\n"
+EXERCISE_OF = {"convolution": "6.1", "relu": "6.2", "max_pool": "6.3", "dropout": "6.4"}
 
 
-def at_import(code):
-    return hw2_submission.read_project_file("hw2_numpy.py").decode() + "\n\n" + code.strip() + "\n"
+def attacked(functions=None, at_import="", module="hw2_numpy.py"):
+    """The reference module's source with `at_import` code appended and each function of `functions`
+    (name -> indented-free code) running that code first, then the honest function."""
+    source = hw2_submission.read_project_file(module).decode() + "\n\n" + at_import.strip() + "\n"
+    for name, body in (functions or {}).items():
+        indented = "\n".join("    " + line for line in body.strip().splitlines())
+        source += (f"\n\n_honest_{name} = {name}\n\n\ndef {name}(*args, **kwargs):\n{indented}\n"
+                   f"    return _honest_{name}(*args, **kwargs)\n")
+    return source
+
+
+def expect(graded, expected):
+    assert scores(graded.results) == expected, explain(graded.results)
+
+
+def output_of(graded, number):
+    return next(test["output"] for test in graded.results["tests"] if test["number"] == number)
 
 
 @needs_root
+@pytest.mark.grading
 def test_an_honest_submission_of_part2_scores_everything(tmp_path):
-    graded = grade_attack(tmp_path)
-    assert scores(graded.results) == HONEST_PART2, explain(graded.results)
+    expect(grade_attack(tmp_path), HONEST_PART2)
 
 
-HOGS = {   # each tried at import and inside relu
+HOGS = {
     "endless loop": "while True:\n    pass",
     "20 GB": "_hog = bytearray(20 * 2 ** 30)",
     "fork bomb": "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass",
 }
-IMPORT_ATTACKS = {**HOGS, "sys.exit(0)": "import sys\nsys.exit(0)", "os._exit(0)": "import os\nos._exit(0)"}
+EXITS = {"sys.exit(0)": "import sys\nsys.exit(0)", "os._exit(0)": "import os\nos._exit(0)"}
+ALL_ZERO_BUT_7_3 = {**{exercise.number: 0 for exercise in grade.EXERCISES}, "7.3": 10}
 
 
 @needs_root
-@pytest.mark.parametrize("attack", sorted(IMPORT_ATTACKS))
-def test_an_attack_at_import_costs_part2_only(tmp_path, attack):
-    graded = grade_attack(tmp_path, at_import(IMPORT_ATTACKS[attack]))
-    expected = {**{number: 0 for number in HONEST_PART2 if number != "7.3"}, "7.3": 10}
-    assert scores(graded.results) == expected, explain(graded.results)
-    relu = next(test for test in graded.results["tests"] if test["number"] == "6.2")
-    assert "hw2_numpy" in relu["output"]
-
-
-def relu_attack_scores():
-    return {**HONEST_PART2, "6.2": 0}
+@pytest.mark.grading
+def test_hogs_at_import_cost_each_module_its_own_exercises(tmp_path):
+    """An endless loop in hw2_numpy's import, 20 GB in hw2_mnist's, a fork bomb in hw2_cifar's: each
+    costs the exercises of its module, named there; 7.3 (no import) keeps its points."""
+    graded = grade_attack(tmp_path, {"hw2_numpy.py": attacked(at_import=HOGS["endless loop"]),
+                                     "hw2_mnist.py": attacked(at_import=HOGS["20 GB"], module="hw2_mnist.py"),
+                                     "hw2_cifar.py": attacked(at_import=HOGS["fork bomb"], module="hw2_cifar.py")},
+                          selected=grade.ALL_PARTS)
+    expect(graded, ALL_ZERO_BUT_7_3)
+    for numbers, module in ((("6.1", "6.2", "6.3", "6.4"), "hw2_numpy"), (("5.1", "5.2"), "hw2_mnist"),
+                            (("7.1", "7.2"), "hw2_cifar")):
+        assert all(f"importing {module}.py" in output_of(graded, number) for number in numbers), explain(graded.results)
 
 
 @needs_root
-def test_reading_the_labels_by_path_and_by_searching_fails(tmp_path):
+@pytest.mark.grading
+def test_exiting_at_import_costs_each_module_its_own_exercises(tmp_path):
+    graded = grade_attack(tmp_path, {"hw2_numpy.py": attacked(at_import=EXITS["sys.exit(0)"]),
+                                     "hw2_mnist.py": attacked(at_import=EXITS["os._exit(0)"], module="hw2_mnist.py")},
+                          selected=PART2_AND_CSV | {"5.1", "5.2"})
+    expect(graded, {number: score for number, score in ALL_ZERO_BUT_7_3.items() if number not in ("7.1", "7.2")})
+    assert "importing hw2_numpy.py" in output_of(graded, "6.2") and "importing hw2_mnist.py" in output_of(graded, "5.1")
+
+
+@needs_root
+@pytest.mark.grading
+def test_hogs_in_functions_cost_only_their_exercises(tmp_path):
+    """An endless loop in convolution, 20 GB in max_pool, a fork bomb in dropout: relu, untouched,
+    keeps its points (the re-run of the public tests, in one box, must not run out of time)."""
+    graded = grade_attack(tmp_path, {"hw2_numpy.py": attacked({"convolution": HOGS["endless loop"],
+                                                               "max_pool": HOGS["20 GB"],
+                                                               "dropout": HOGS["fork bomb"]})})
+    expect(graded, {**HONEST_PART2, "6.1": 0, "6.3": 0, "6.4": 0})
+
+
+@pytest.fixture
+def loopback_server():
+    """A server on the grader's loopback that records every connection: (port, connections)."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    server.settimeout(0.2)
+    connections, stop = [], threading.Event()
+
+    def accept():
+        while not stop.is_set():
+            try:
+                connections.append(server.accept())
+            except OSError:
+                pass
+    thread = threading.Thread(target=accept)
+    thread.start()
+    yield server.getsockname()[1], connections
+    stop.set()
+    thread.join()
+    server.close()
+
+
+def read_the_labels(tmp_path):
+    """Code that reads the private labels by path and by searching, then tries to leak them."""
     labels = str(tmp_path / "root" / "source" / "private_test_y.npy")
-    body = f"""
+    return f"""
 import os, time
 found = []
 for path in [{labels!r}, "/autograder/source/private_test_y.npy"]:
@@ -341,14 +402,11 @@ for data in found:
 if not found:
     raise RuntimeError("found no labels")
 """
-    graded = grade_attack(tmp_path, attacked_relu(body))
-    assert scores(graded.results) == relu_attack_scores(), explain(graded.results)
 
 
-@needs_root
-def test_writing_results_json_itself_changes_nothing(tmp_path):
+def write_the_results(tmp_path):
     results = str(tmp_path / "root" / "results" / "results.json")
-    body = f"""
+    return f"""
 import json
 fake = json.dumps({{"score": 1000, "tests": []}})
 written = 0
@@ -361,66 +419,29 @@ for path in ({results!r}, "/autograder/results/results.json", "/tmp/hw2-attack-r
 if written < 2:
     raise RuntimeError("could not write the grader's results")
 """
-    graded = grade_attack(tmp_path, attacked_relu(body))
-    assert scores(graded.results) == relu_attack_scores(), explain(graded.results)
 
 
 @needs_root
-def test_printed_results_and_ok_lines_count_for_nothing(tmp_path):
-    source = at_import('print(\'{"score": 34, "tests": []}\')\n'
-                       'print("=== BEGIN test_relu ===\\nOK\\n=== END test_relu ===")')
-    source = source.replace("def relu(x):", "def relu(x):\n    print('OK')\n    return x\n\n\ndef _unused(x):", 1)
-    graded = grade_attack(tmp_path, source)
-    assert scores(graded.results) == relu_attack_scores(), explain(graded.results)
-
-
-@needs_root
-def test_monkeypatching_numpy_and_the_harness_does_not_fool_the_hidden_cases(tmp_path):
-    """The re-run is fooled (every assertion passes), the hidden cases, judged in the grader, are not."""
-    source = at_import("""
-import numpy as _np, unittest as _unittest
-_np.testing.assert_array_almost_equal = lambda *args, **kwargs: None
-_np.testing.assert_allclose = lambda *args, **kwargs: None
-_np.allclose = lambda *args, **kwargs: True
-_np.array_equal = lambda *args, **kwargs: True
-for _name in ("assertEqual", "assertTrue", "assertAlmostEqual", "assertIs"):
-    setattr(_unittest.TestCase, _name, lambda *args, **kwargs: None)
-""")
-    source = source.replace("def relu(x):", "def relu(x):\n    return x\n\n\ndef _unused(x):", 1)
-    graded = grade_attack(tmp_path, source)
-    assert scores(graded.results) == relu_attack_scores(), explain(graded.results)
-
-
-@needs_root
-def test_no_socket_reaches_the_graders_loopback(tmp_path):
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen()
-    server.settimeout(0.2)
-    port, connections, stop = server.getsockname()[1], [], threading.Event()
-
-    def accept():
-        while not stop.is_set():
-            try:
-                connections.append(server.accept())
-            except OSError:
-                pass
-    thread = threading.Thread(target=accept)
-    thread.start()
-    try:
-        body = f'import socket\nsocket.create_connection(("127.0.0.1", {port}), timeout=2).sendall(b"leak")'
-        graded = grade_attack(tmp_path, attacked_relu(body))
-    finally:
-        stop.set()
-        thread.join()
-        server.close()
+@pytest.mark.grading
+def test_reading_the_labels_writing_results_and_calling_out_fail(tmp_path, loopback_server):
+    """convolution reads the labels by path and by searching, max_pool writes results.json, dropout
+    connects to a server on the grader's loopback: each fails and scores 0, relu keeps its points."""
+    port, connections = loopback_server
+    connect = f'import socket\nsocket.create_connection(("127.0.0.1", {port}), timeout=2).sendall(b"leak")'
+    graded = grade_attack(tmp_path, {"hw2_numpy.py": attacked({"convolution": read_the_labels(tmp_path),
+                                                               "max_pool": write_the_results(tmp_path),
+                                                               "dropout": connect})})
     assert connections == []
-    assert scores(graded.results) == relu_attack_scores(), explain(graded.results)
+    expect(graded, {**HONEST_PART2, "6.1": 0, "6.3": 0, "6.4": 0})
 
 
 @needs_root
-def test_deleting_the_graders_files_fails(tmp_path):
-    body = f"""
+@pytest.mark.grading
+def test_deleting_files_and_printing_results_and_ok_lines_fail(tmp_path):
+    """convolution deletes the grader's files; the module prints a results JSON and an OK block at
+    import, relu prints OK and returns its input; hw2_cifar.py is 200 MB that compress to kilobytes:
+    each scores 0, max_pool and dropout keep their points, the data and the reference stay."""
+    delete = f"""
 import os, shutil
 failures = 0
 for path in ({str(tmp_path / 'root')!r}, {os.path.join(ROOT, 'tests')!r}, {os.path.join(ROOT, 'autograder')!r},
@@ -432,39 +453,76 @@ for path in ({str(tmp_path / 'root')!r}, {os.path.join(ROOT, 'tests')!r}, {os.pa
 if failures:
     raise RuntimeError("could not delete")
 """
-    graded = grade_attack(tmp_path, attacked_relu(body))
-    assert scores(graded.results) == relu_attack_scores(), explain(graded.results)
+    printing = attacked({"convolution": delete}, at_import='print(\'{"score": 34, "tests": []}\')\n'
+                        'print("=== BEGIN test_relu ===\\nOK\\n=== END test_relu ===")')
+    printing = printing.replace("def relu(x):", "def relu(x):\n    print('OK')\n    return x\n\n\ndef _unused(x):", 1)
+    bomb = b"#" * (200 * 2 ** 20)
+    graded = grade_attack(tmp_path, {"hw2_numpy.py": printing}, replace={"hw2_cifar.py": bomb},
+                          selected=PART2_AND_CSV | {"7.1", "7.2"})
+    expect(graded, {**HONEST_PART2, "6.1": 0, "6.2": 0, "7.1": 0, "7.2": 0})
     assert os.path.isfile(os.path.join(ROOT, "data", hw2_utils.MNIST_FILE))
+    compressed = os.path.getsize(os.path.join(graded.root, "submission", "submission.zip"))
+    assert compressed < 2 ** 20
+    assert "hw2_cifar.py: larger than 8 MiB" in graded.results["output"]
 
 
 @needs_root
-@pytest.mark.parametrize("attack", sorted(HOGS))
-def test_a_function_that_hangs_or_hogs_costs_only_its_exercise(tmp_path, attack):
-    graded = grade_attack(tmp_path, attacked_relu(HOGS[attack]))
-    assert scores(graded.results) == relu_attack_scores(), explain(graded.results)
-
-
-@needs_root
-def test_zip_slip_links_and_absolute_paths_are_refused_and_the_rest_graded(tmp_path):
+@pytest.mark.grading
+def test_monkeypatching_numpy_and_the_harness_and_zip_slip_fail(tmp_path):
+    """hw2_numpy patches numpy's and unittest's assertions at import and relu returns its input: the
+    re-run is fooled (every assertion passes), the hidden cases, judged in the grader, are not.
+    Beside it, zip members that slip out of the folder, an absolute path and a link to the labels
+    are refused by name, and the rest graded."""
+    source = attacked(at_import="""
+import numpy as _np, unittest as _unittest
+_np.testing.assert_array_almost_equal = lambda *args, **kwargs: None
+_np.testing.assert_allclose = lambda *args, **kwargs: None
+_np.allclose = lambda *args, **kwargs: True
+_np.array_equal = lambda *args, **kwargs: True
+for _name in ("assertEqual", "assertTrue", "assertAlmostEqual", "assertIs"):
+    setattr(_unittest.TestCase, _name, lambda *args, **kwargs: None)
+""")
+    source = source.replace("def relu(x):", "def relu(x):\n    return x\n\n\ndef _unused(x):", 1)
     link = zipfile.ZipInfo("labels_link.py")
     link.external_attr = (stat.S_IFLNK | 0o777) << 16
     extra = [(zipfile.ZipInfo("../../hw2-attack-slip.py"), b"print('slip')"),
              (zipfile.ZipInfo("/tmp/hw2-attack-absolute.py"), b"print('absolute')"),
              (link, str(tmp_path / "root" / "source" / "private_test_y.npy").encode())]
-    graded = grade_attack(tmp_path, extra_members=extra)
-    assert scores(graded.results) == HONEST_PART2, explain(graded.results)
+    graded = grade_attack(tmp_path, {"hw2_numpy.py": source}, extra_members=extra)
+    expect(graded, {**HONEST_PART2, "6.2": 0})
     assert "folders are not allowed" in graded.results["output"] and "symbolic link" in graded.results["output"]
     assert not os.path.exists(tmp_path / "hw2-attack-slip.py") and not os.path.exists("/tmp/hw2-attack-absolute.py")
 
 
 @needs_root
-def test_a_200_mb_member_that_compresses_to_kilobytes_is_refused(tmp_path):
-    bomb = b"#" * (200 * 2 ** 20)
-    graded = grade_attack(tmp_path, replace={"hw2_numpy.py": bomb})
-    compressed = os.path.getsize(os.path.join(graded.root, "submission", "submission.zip"))
-    assert compressed < 2 ** 20
-    assert scores(graded.results) == {"6.1": 0, "6.2": 0, "6.3": 0, "6.4": 0, "7.3": 10}, explain(graded.results)
-    assert "hw2_numpy.py: larger than 8 MiB" in graded.results["output"]
+@pytest.mark.grading
+def test_a_box_killed_from_outside_is_the_graders_failure_not_the_students_0(tmp_path):
+    """Something on the machine kills the box mid-task (as two gradings sharing a sandbox user did):
+    the results say to contact the course staff, with no score for any test."""
+    identity = sandbox.default_identity()
+    stop = threading.Event()
+
+    def kill_the_relu_box():
+        while not stop.is_set():
+            for pid in sandbox.user_processes(identity.uid):
+                try:
+                    with open(f"/proc/{pid}/cwd/task.json") as stream:
+                        if "relu" in stream.read():
+                            os.kill(pid, 9)
+                            return
+                except OSError:
+                    pass
+            time.sleep(0.02)
+    killer = threading.Thread(target=kill_the_relu_box)
+    killer.start()
+    try:
+        graded = grade_attack(tmp_path, {"hw2_numpy.py": attacked({"relu": "import time\ntime.sleep(2)"})},
+                              selected=frozenset({"6.2"}))
+    finally:
+        stop.set()
+        killer.join()
+    assert graded.results["tests"] == [] and graded.results["output"] == grade.CONTACT
+
 
 
 # --------------------------------------------------------------------------- uploads, CSV, labels, failures

@@ -238,6 +238,7 @@ def make_submission(student):
 
 
 @needs_root
+@pytest.mark.grading
 def test_the_starters_make_submission_gives_a_zip_the_autograder_grades_0(release, tmp_path, monkeypatch):
     student = student_copy(release, tmp_path / "student")
     zip_path, _ = make_submission(student)
