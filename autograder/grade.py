@@ -297,7 +297,8 @@ class Box:
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         if outcome.result != 1:
-            raise GraderError(f"the sandbox identity ({self.identity.name if self.identity else 'this process'}) cannot run {self.python} with numpy or read "
+            who = self.identity.name if self.identity else "this process"
+            raise GraderError(f"the sandbox identity ({who}) cannot run {self.python} with numpy or read "
                               f"{self.data_dir} ({outcome.problem}; {outcome.stderr[-300:]}). Build the venv from "
                               "an interpreter outside any private home (make venv PYTHON3=/usr/bin/python3.11) and "
                               "keep the data world-readable.")

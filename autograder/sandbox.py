@@ -14,7 +14,8 @@ The grading process never imports student code; every student task runs through
 - when the grader is root: an unprivileged sandbox identity no other program uses (by
   default a uid of its own from SANDBOX_UIDS, reserved for the grading's lifetime under a
   file lock, as the isolate sandbox does with its box ids: two gradings on one machine never
-  share one, and killing what an identity owns kills nothing else), no supplementary groups, and, where the kernel lets us create namespaces (it does
+  share one, and killing what an identity owns kills nothing else), no supplementary
+  groups, and, where the kernel lets us create namespaces (it does
   for root on a normal Linux host; a container without CAP_SYS_ADMIN does not,
   see `namespaces_available`), a network namespace of its own with no
   interfaces up (`unshare(CLONE_NEWNET)`: it can reach no address at all, the
@@ -110,6 +111,9 @@ def named_identity(user):
     return Identity(entry.pw_uid, entry.pw_gid, user)
 
 
+_held_reservations = []   # the lock files' descriptors: open for as long as this process lives
+
+
 def reserve_identity(uids=SANDBOX_UIDS, folder=None):
     """A uid of `uids` that no other grading holds and no other program uses, reserved for as long as
     this process lives (an exclusive lock on folder/UID.lock, which the kernel drops when the process
@@ -128,14 +132,11 @@ def reserve_identity(uids=SANDBOX_UIDS, folder=None):
         except BlockingIOError:
             os.close(descriptor)
             continue
-        _held_reservations.append(descriptor)   # kept open: the lock lasts as long as this process
+        _held_reservations.append(descriptor)
         kill_user_processes(uid)               # a grading that died before cleaning up
         return Identity(uid, uid, f"uid {uid}")
-    raise IdentityError(f"all {len(uids)} sandbox uids ({uids.start}-{uids.stop - 1}) are held by other gradings "
-                        f"(locks in {folder}); run fewer at once")
-
-
-_held_reservations = []
+    raise IdentityError(f"all {len(uids)} sandbox uids ({uids[0]}-{uids[-1]}) are held by other gradings or "
+                        f"users (locks in {folder}); run fewer at once")
 
 
 @functools.lru_cache(maxsize=None)

@@ -620,7 +620,7 @@ def test_the_autograder_zip_holds_what_gradescope_needs(tmp_path):
     assert not (tmp_path / "x.zip").exists()
 
 
-# --------------------------------------------------------------------------- rules that decide points, each made to bite
+# ------------------------------------------------------------------- rules that decide points, each made to bite
 
 @pytest.mark.parametrize("cell", ["٣", "²", "３", "3.0", "-3", "0x3", "３a"])
 def test_a_category_that_is_not_ascii_digits_is_refused_by_name(cell):
