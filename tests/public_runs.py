@@ -26,6 +26,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path[:0] = [ROOT]
 import hw2_submission  # noqa: E402
+from hw2_data import atomic_write_text  # noqa: E402
 
 # (log, run number): what the tests check. Two runs of a script for the determinism test; the
 # longest first.
@@ -61,10 +62,7 @@ def run_script(folder, log, number):
         record = {"code": None, "stdout": str(expired.stdout or ""), "stderr": f"timed out after {TIMEOUT} s"}
     except OSError as error:   # the test that waits says so, rather than waiting out its limit
         record = {"code": None, "stdout": "", "stderr": f"could not run {hw2_submission.LOGS[log]}: {error}"}
-    partial = result_path(folder, log, number) + ".part"
-    with open(partial, "w") as stream:
-        json.dump(record, stream)
-    os.replace(partial, result_path(folder, log, number))
+    atomic_write_text(result_path(folder, log, number), json.dumps(record))   # whole or absent to a reader
 
 
 def start():
