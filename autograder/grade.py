@@ -23,13 +23,11 @@ grader itself fails.
 import argparse
 import ast
 import contextlib
-import csv
 import dataclasses
 import io
 import json
 import os
 import shutil
-import stat
 import sys
 import tempfile
 import time
@@ -44,49 +42,19 @@ if PROJECT not in sys.path:
 
 import hw2_submission as submission  # noqa: E402  (the reference's, trusted; no TensorFlow)
 from autograder import box_task, hidden, sandbox  # noqa: E402
-from hw2_data import PRIVATE_TEST_SIZE, atomic_write_text  # noqa: E402
+from autograder.intake import GraderError, read_submission, submitted_log  # noqa: E402
+from autograder.scoring import (ALL_PARTS, EXERCISES, MANUAL, MAX_SCORE, Grading, exercise_entries,  # noqa: E402
+                                failure_results, own_model_entries, print_table, test_entry)
+from hw2_data import atomic_write_text  # noqa: E402
 
 DEFAULT_ROOT = "/autograder"
-CONTACT = "The autograder itself failed on this submission; please contact the course staff (this is not your fault)."
 
-
-@dataclasses.dataclass(frozen=True)
-class Exercise:
-    """An auto-graded exercise: its handout number, title, points, log and the public tests covering it."""
-    number: str
-    title: str
-    points: float
-    log: str
-    public_tests: tuple
-
-
-EXERCISES = (
-    Exercise("5.1", "MNIST model 1", 3, "evaluation_mnist.txt", ("test_model1_structure", "test_model1_accuracy")),
-    Exercise("5.2", "MNIST model 2 (your own)", 5, "evaluation_mnist.txt",
-             ("test_model2_accuracy", "test_model2_better_than_model1")),
-    Exercise("6.1", "convolution", 5, "evaluation_numpy.txt",
-             ("test_convolution_small", "test_convolution_random", "test_convolution_float32",
-              "test_grayscale_filter")),
-    Exercise("6.2", "relu", 2, "evaluation_numpy.txt", ("test_relu",)),
-    Exercise("6.3", "max-pool", 3, "evaluation_numpy.txt", ("test_max_pool",)),
-    Exercise("6.4", "dropout", 2, "evaluation_numpy.txt", ("test_dropout_train", "test_dropout_test")),
-    Exercise("7.1", "CIFAR-10 model", 2, "evaluation_cifar.txt",
-             ("test_structure", "test_probit_is_softmax_of_logit", "test_is_training_bool_and_tensor",
-              "test_batchnorm_moving_statistics_update_in_training_only", "test_one_epoch_public_test_accuracy")),
-    Exercise("7.2", "loss and optimizer", 2, "evaluation_cifar.txt",
-             ("test_batchnorm_moving_statistics_update_in_training_only", "test_loss_and_optimizer",
-              "test_loss_falls_on_val_set", "test_one_epoch_public_test_accuracy")),
-)
-OWN_MODEL_TIERS = ((0.83, 10), (0.80, 8), (0.75, 5), (0.70, 3))   # (private-test accuracy at least, points)
-MANUAL = (("5.3", "written answers", 7), ("7.3", "own model: report", 2), ("7.3", "own model: implementation", 4))
-MAX_SCORE = sum(exercise.points for exercise in EXERCISES) + OWN_MODEL_TIERS[0][1]
 
 # Smoke training of the MNIST models: train on this many images, then predict this many held-out
 # ones; a model that learned anything clears the bar easily (chance is 0.1).
 MNIST_TRAIN_IMAGES, MNIST_EVAL_IMAGES, SMOKE_MIN_ACCURACY = 3000, 1000, 0.6
 CIFAR_PROBE_IMAGES, CIFAR_TRAIN_STEPS, CIFAR_BATCH = 8, 30, 64
 LOSS_MUST_FALL_TO = 0.9   # mean loss of the last 5 steps over the first 5, at most (the public test's rule)
-
 
 
 @dataclasses.dataclass(frozen=True)
@@ -114,10 +82,6 @@ BUDGETS = {
 STDERR_SHOWN = 2000   # characters of a failed task's stderr printed for the staff
 
 
-class GraderError(RuntimeError):
-    """The grader cannot grade (its own set-up is wrong); the message says the fix."""
-
-
 @dataclasses.dataclass(frozen=True)
 class Paths:
     """Everything the grader reads or writes (Gradescope's layout); `Paths.under(root)` derives them."""
@@ -136,92 +100,6 @@ class Paths:
 
 
 # --------------------------------------------------------------------------- the submission
-
-def read_submission(folder):
-    """(files, problems) of an upload: the zip itself (one .zip in the folder) or its files.
-
-    Both are read with the same bounds as `hw2_submission.read_zip`; plain files are opened
-    without following links. Files in subfolders are not part of a submission and are named.
-    """
-    entries = sorted(os.listdir(folder)) if os.path.isdir(folder) else []
-    zips = [name for name in entries if name.lower().endswith(".zip")]
-    expected = set(submission.submission_files())
-    if len(zips) == 1 and not expected & set(entries):
-        files, _, problems = submission.read_zip(os.path.join(folder, zips[0]))
-        return files, problems
-    if len(zips) > 1 and not expected & set(entries):
-        return {}, [f"the upload holds {len(zips)} zips ({', '.join(zips)}); upload one submission.zip"]
-    files, problems, total = {}, [], 0
-    for name in entries:
-        path = os.path.join(folder, name)
-        try:
-            descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-        except OSError as error:
-            problems.append(f"{name}: not a plain file ({error.strerror}); upload the file itself")
-            continue
-        mode = os.fstat(descriptor).st_mode
-        if not stat.S_ISREG(mode):
-            os.close(descriptor)
-            problems.append(f"{name}/: folders are not read; upload the files at the top level" if stat.S_ISDIR(mode)
-                            else f"{name}: not a plain file")
-            continue
-        with os.fdopen(descriptor, "rb") as stream:
-            data, total, too_big = submission.read_bounded(stream, total, whole="the upload")
-        if too_big:
-            problems.append(f"{name}: {too_big}")
-            continue
-        files[name] = data
-    return files, problems
-
-
-@dataclasses.dataclass
-class SubmittedLog:
-    """A log as submitted: each test's (outcome, printed) and why the log cannot count at all ("" if it can)."""
-    outcomes: dict
-    problem: str
-
-
-def submitted_log(log_name, files, expected_tests):
-    data = files.get(log_name)
-    if data is None:
-        return SubmittedLog({}, f"{log_name} is missing")
-    lines = data.decode("utf-8", "replace").splitlines()
-    problems = submission.log_header_problems(log_name, lines, files.get)
-    if problems:
-        return SubmittedLog({}, problems[0])
-    outcomes, problem = submission.log_outcomes(lines[1:], expected_tests)
-    return SubmittedLog(outcomes, f"{log_name}: {problem}; regenerate it with `make {log_name}`" if problem else "")
-
-
-def read_predictions(data):
-    """(predicted class per Id as an int array, "") or (None, the problem) of submission.csv's bytes.
-
-    Rows may come in any order; the Ids must be exactly 0..PRIVATE_TEST_SIZE-1, once each, the
-    categories integers 0-9.
-    """
-    try:
-        rows = list(csv.reader(io.StringIO(data.decode("utf-8"))))
-    except (UnicodeDecodeError, csv.Error) as error:
-        return None, f"submission.csv is not a readable CSV ({error})"
-    if not rows or [cell.strip() for cell in rows[0]] != ["Id", "Category"]:
-        return None, "submission.csv: the header must be 'Id,Category'"
-    predictions = np.full(PRIVATE_TEST_SIZE, -1)
-    for line, row in enumerate(rows[1:], start=2):
-        if not row:
-            continue
-        cells = [cell.strip() for cell in row]
-        if len(cells) != 2 or not all(cell.isdigit() and cell.isascii() for cell in cells):
-            return None, f"submission.csv line {line}: expected 'Id,Category' integers, got {row[:3]}"
-        number, category = int(cells[0]), int(cells[1])
-        if number >= PRIVATE_TEST_SIZE or category > 9:
-            return None, f"submission.csv line {line}: Id must be 0-{PRIVATE_TEST_SIZE - 1} and Category 0-9"
-        if predictions[number] != -1:
-            return None, f"submission.csv line {line}: Id {number} appears twice"
-        predictions[number] = category
-    missing = np.flatnonzero(predictions < 0)
-    if len(missing):
-        return None, f"submission.csv lacks {len(missing)} Ids (first: {missing[0]}); predict every private-test image"
-    return predictions, ""
 
 
 # --------------------------------------------------------------------------- the box
@@ -492,15 +370,6 @@ def cifar_checks(result, reference, inputs, out_dim):
 
 # --------------------------------------------------------------------------- grading
 
-@dataclasses.dataclass
-class Grading:
-    """What grading found: per exercise its checks [(label, reason)], the logs' gate, the notes."""
-    checks: dict = dataclasses.field(default_factory=dict)
-    gates: dict = dataclasses.field(default_factory=dict)       # exercise -> "" or why its log does not count
-    notes: dict = dataclasses.field(default_factory=dict)       # exercise -> [information lines]
-    seconds: dict = dataclasses.field(default_factory=dict)     # box task -> seconds
-    imports: dict = dataclasses.field(default_factory=dict)     # module -> "" or why it does not import
-
 
 def read_hidden_seed(paths):
     """The grader-only seed: ROOT/source/hidden_seed.txt (written by `make autograder`)."""
@@ -537,6 +406,8 @@ def run_if_importable(box, kind, task, inputs, files, grading, module, timing_na
 
 def grade_part2(box, files, rng, grading, selected):
     """6.1-6.4: each exercise's hidden cases in a box of their own (a function that hangs costs only its exercise)."""
+    if not selected & {exercise.number for exercise in EXERCISES if module_of(exercise.log) == "hw2_numpy"}:
+        return   # nothing to build: the reference (and TensorFlow with it) is not even imported
     import hw2_numpy   # the reference
     with quiet():
         built = hidden.part2_cases(hw2_numpy, rng)
@@ -644,69 +515,6 @@ def grade_logs(box, files, grading, selected):
             grading.notes[exercise.number] = notes
 
 
-def own_model_entries(files, labels_path):
-    """The 7.3 entries: tier points (visible at once), exact accuracy (after the due date), leaderboard."""
-    name = "7.3 own model: private-test accuracy"
-    tier_text = ", ".join(f">= {low:.0%}: {points}" for low, points in reversed(OWN_MODEL_TIERS))
-    if "submission.csv" not in files:
-        return [test_entry(name, "7.3", 0, OWN_MODEL_TIERS[0][1], "submission.csv is missing from the submission")], []
-    predictions, problem = read_predictions(files["submission.csv"])
-    if problem:
-        return [test_entry(name, "7.3", 0, OWN_MODEL_TIERS[0][1], problem)], []
-    labels = load_labels(labels_path)
-    if labels is None:
-        return [test_entry(name, "7.3", 0, OWN_MODEL_TIERS[0][1],
-                           "the private labels are not available to this grader, so 7.3 is not scored "
-                           "(course staff: pass --labels or build the autograder with LABELS=...)")], []
-    accuracy = float(np.mean(predictions == labels))
-    points = next((points for low, points in OWN_MODEL_TIERS if accuracy >= low), 0)
-    reached = next((f"the {low:.0%} tier" for low, p in OWN_MODEL_TIERS if accuracy >= low), "no tier")
-    return ([test_entry(name, "7.3", points, OWN_MODEL_TIERS[0][1], f"reached {reached} ({tier_text})"),
-             test_entry("7.3 own model: exact private-test accuracy", "7.3", 0, 0, f"{accuracy:.4f}",
-                        visibility="after_due_date")],
-            [{"name": "Private-test accuracy", "value": round(accuracy, 4), "order": "desc"}])
-
-
-def load_labels(path):
-    """The private labels (PRIVATE_TEST_SIZE ints 0-9), None when there are none; GraderError when broken."""
-    if not path or not os.path.exists(path):
-        return None
-    try:
-        labels = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as error:
-        raise GraderError(f"{path}: not a .npy array ({error}); write it with `python hw2_data.py private-labels`")
-    if labels.shape != (PRIVATE_TEST_SIZE,) or labels.dtype.kind not in "iu" or labels.min() < 0 or labels.max() > 9:
-        raise GraderError(f"{path}: expected {PRIVATE_TEST_SIZE} class ids 0-9, got {labels.dtype} {labels.shape}")
-    return labels
-
-
-def test_entry(name, number, score, max_score, output, visibility="visible"):
-    return {"name": name, "number": number, "score": score, "max_score": max_score,
-            "status": "passed" if score >= max_score else "failed", "output": output, "visibility": visibility}
-
-
-def exercise_entries(grading, read_problems, selected):
-    entries = []
-    for exercise in (exercise for exercise in EXERCISES if exercise.number in selected):
-        checks = grading.checks.get(exercise.number, [])
-        passed = sum(1 for _, reason in checks if not reason)
-        gate = grading.gates.get(exercise.number, "")
-        score = 0 if gate or not checks else round(exercise.points * passed / len(checks), 4)
-        lines = [f"{passed}/{len(checks)} checks passed"]
-        lines += [f"FAILED: {label}: {reason}" for label, reason in checks if reason]
-        if gate:
-            lines.insert(0, f"0 points: the log does not back this exercise: {gate}")
-        lines += grading.notes.get(exercise.number, [])
-        if read_problems and (gate or passed < len(checks)):
-            lines.append("problems reading the upload: " + "; ".join(read_problems))
-        entries.append(test_entry(f"{exercise.number} {exercise.title}", exercise.number, score, exercise.points,
-                                  "\n".join(lines)))
-    return entries
-
-
-ALL_PARTS = frozenset([exercise.number for exercise in EXERCISES] + ["7.3"])
-
-
 def grade(paths, box, hidden_seed, selected=ALL_PARTS):
     """The results (a dict in Gradescope's format) of the submission under paths.root.
 
@@ -770,11 +578,6 @@ def cifar_val_subset(data_dir, rng, count):
     return np.asarray(val_X[chosen]), val_Y[chosen]
 
 
-def failure_results(start):
-    return {"score": 0, "execution_time": round(time.monotonic() - start), "output": CONTACT,
-            "stdout_visibility": "hidden", "tests": []}
-
-
 def grade_root(paths, hidden_seed=None, user=None, selected=ALL_PARTS, budgets=None):
     """Grade paths.root and write paths.results; returns the results. Never raises: a failing grader
     writes score 0 with a message for the student and its traceback on stdout (for the staff).
@@ -819,17 +622,6 @@ def temporary_root(upload, labels):
     if labels:
         shutil.copyfile(labels, paths.labels)
     return paths
-
-
-def print_table(results, out=sys.stdout):
-    """One row per test: name, points, status, the first line of its output."""
-    rows = [(test["name"], f"{test['score']:g}/{test['max_score']:g}", test["status"],
-             (test.get("output") or "").splitlines()[0] if test.get("output") else "") for test in results["tests"]]
-    width = max([len(row[0]) for row in rows] + [4])
-    for name, points, status, reason in rows:
-        print(f"{name:<{width}}  {points:>7}  {status:<6}  {reason[:100]}", file=out)
-    most = sum(test["max_score"] for test in results["tests"]) or MAX_SCORE
-    print(f"{'total':<{width}}  {results['score']:g}/{most:g}  ({results['execution_time']} s)", file=out)
 
 
 def main(argv=None):

@@ -18,7 +18,7 @@ PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if PROJECT not in sys.path:
     sys.path.insert(0, PROJECT)
 
-from autograder import grade  # noqa: E402
+from autograder import grade, intake  # noqa: E402
 from hw2_data import atomic_write  # noqa: E402
 
 DATA_CHECKSUMS = ("MNIST.SHA256SUMS", "cifar-10-739/SHA256SUMS")   # written by get_dataset.sh
@@ -38,7 +38,7 @@ def build(labels_path, out_path, data_dir):
     """Write the zip (atomically); returns its member names. GraderError for bad labels or data."""
     if not os.path.isfile(labels_path):
         raise grade.GraderError(f"no labels at {labels_path}; write them with `python hw2_data.py private-labels`")
-    grade.load_labels(labels_path)                     # the grader's own check: PRIVATE_TEST_SIZE ids 0-9
+    intake.load_labels(labels_path)                     # the grader's own check: PRIVATE_TEST_SIZE ids 0-9
     missing = [name for name in DATA_CHECKSUMS if not os.path.isfile(os.path.join(data_dir, name))]
     if missing:
         raise grade.GraderError(f"{data_dir} lacks {', '.join(missing)}: run `make data` first (the autograder "

@@ -29,7 +29,7 @@ import pytest
 import hw2_submission
 import hw2_utils
 import public_runs
-from autograder import grade, sandbox
+from autograder import grade, intake, sandbox, scoring
 
 ROOT = hw2_utils.ROOT
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="the box's user switch and namespaces need root "
@@ -159,14 +159,14 @@ def test_the_reference_submission_scores_full_marks(tmp_path):
     before = snapshot(reference_tree())
     results, printed = grade_zip_cli(reference_zip(tmp_path), tmp_path / "results.json")
     check_results_format(results)
-    assert results["score"] == grade.MAX_SCORE == 34, printed
+    assert results["score"] == scoring.MAX_SCORE == 34, printed
     assert all(test["status"] == "passed" for test in results["tests"]), printed
-    assert scores(results) == {**{exercise.number: exercise.points for exercise in grade.EXERCISES}, "7.3": 10}
+    assert scores(results) == {**{exercise.number: exercise.points for exercise in scoring.EXERCISES}, "7.3": 10}
     exact = next(test for test in results["tests"] if test["name"].startswith("7.3 own model: exact"))
     assert exact["visibility"] == "after_due_date" and exact["output"] == "0.8430"
     assert results["leaderboard"] == [{"name": "Private-test accuracy", "value": 0.843, "order": "desc"}]
     manual = [test for test in results["tests"] if "graded by hand" in test["name"]]
-    assert [test["max_score"] for test in manual] == [0, 0, 0] and len(manual) == len(grade.MANUAL)
+    assert [test["max_score"] for test in manual] == [0, 0, 0] and len(manual) == len(scoring.MANUAL)
     assert "34/34" in printed and "7.3 own model: private-test accuracy" in printed   # the table
     assert snapshot(reference_tree()) == before
 
@@ -326,7 +326,7 @@ HOGS = {
     "fork bomb": "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass",
 }
 EXITS = {"sys.exit(0)": "import sys\nsys.exit(0)", "os._exit(0)": "import os\nos._exit(0)"}
-ALL_ZERO_BUT_7_3 = {**{exercise.number: 0 for exercise in grade.EXERCISES}, "7.3": 10}
+ALL_ZERO_BUT_7_3 = {**{exercise.number: 0 for exercise in scoring.EXERCISES}, "7.3": 10}
 
 
 @needs_root
@@ -337,7 +337,7 @@ def test_hogs_at_import_cost_each_module_its_own_exercises(tmp_path):
     graded = grade_attack(tmp_path, {"hw2_numpy.py": attacked(at_import=HOGS["endless loop"]),
                                      "hw2_mnist.py": attacked(at_import=HOGS["20 GB"], module="hw2_mnist.py"),
                                      "hw2_cifar.py": attacked(at_import=HOGS["fork bomb"], module="hw2_cifar.py")},
-                          selected=grade.ALL_PARTS)
+                          selected=scoring.ALL_PARTS)
     expect(graded, ALL_ZERO_BUT_7_3)
     for numbers, module in ((("6.1", "6.2", "6.3", "6.4"), "hw2_numpy"), (("5.1", "5.2"), "hw2_mnist"),
                             (("7.1", "7.2"), "hw2_cifar")):
@@ -539,7 +539,7 @@ def test_a_box_killed_from_outside_is_the_graders_failure_not_the_students_0(tmp
     finally:
         stop.set()
         killer.join()
-    assert graded.results["tests"] == [] and graded.results["output"] == grade.CONTACT
+    assert graded.results["tests"] == [] and graded.results["output"] == scoring.CONTACT
 
 
 
@@ -549,17 +549,17 @@ def test_the_upload_may_be_the_zip_or_its_files(tmp_path):
     files = {"hw2_numpy.py": b"x = 1\n", "submission.csv": b"Id,Category\n"}
     (tmp_path / "zip").mkdir()
     write_zip(tmp_path / "zip" / "anything.zip", files)
-    assert grade.read_submission(str(tmp_path / "zip")) == (files, [])
+    assert intake.read_submission(str(tmp_path / "zip")) == (files, [])
     (tmp_path / "files").mkdir()
     for name, data in files.items():
         (tmp_path / "files" / name).write_bytes(data)
     os.symlink("/etc/passwd", tmp_path / "files" / "hw2_utils.py")
     (tmp_path / "files" / "folder").mkdir()
-    read, problems = grade.read_submission(str(tmp_path / "files"))
+    read, problems = intake.read_submission(str(tmp_path / "files"))
     assert read == files and any("hw2_utils.py: not a plain file" in p for p in problems)
     assert any("folder/: folders are not read" in p for p in problems)
     (tmp_path / "zip" / "second.zip").write_bytes(b"")
-    assert "upload one submission.zip" in grade.read_submission(str(tmp_path / "zip"))[1][0]
+    assert "upload one submission.zip" in intake.read_submission(str(tmp_path / "zip"))[1][0]
 
 
 @pytest.mark.parametrize("mutate, problem", [
@@ -573,7 +573,7 @@ def test_the_upload_may_be_the_zip_or_its_files(tmp_path):
 ])
 def test_the_csv_is_read_in_any_order_and_strictly(mutate, problem):
     rows = ["Id,Category"] + [f"{i},{i % 10}" for i in range(5000)]
-    predictions, found = grade.read_predictions(("\n".join(mutate(rows)) + "\n").encode())
+    predictions, found = intake.read_predictions(("\n".join(mutate(rows)) + "\n").encode())
     if problem is None:
         assert found == "" and np.array_equal(predictions, np.arange(5000) % 10)
     else:
@@ -589,13 +589,13 @@ def test_tiers(tmp_path, accuracy, points):
     predictions %= 10
     np.save(tmp_path / "labels.npy", labels)
     csv = ("Id,Category\n" + "".join(f"{i},{p}\n" for i, p in enumerate(predictions))).encode()
-    entries, leaderboard = grade.own_model_entries({"submission.csv": csv}, str(tmp_path / "labels.npy"))
+    entries, leaderboard = scoring.own_model_entries({"submission.csv": csv}, str(tmp_path / "labels.npy"))
     assert entries[0]["score"] == points and leaderboard[0]["value"] == round(accuracy, 4)
 
 
 def test_without_labels_7_3_says_so_and_scores_0():
     csv = ("Id,Category\n" + "".join(f"{i},0\n" for i in range(5000))).encode()
-    entries, leaderboard = grade.own_model_entries({"submission.csv": csv}, "/nonexistent/labels.npy")
+    entries, leaderboard = scoring.own_model_entries({"submission.csv": csv}, "/nonexistent/labels.npy")
     assert entries[0]["score"] == 0 and "private labels are not available" in entries[0]["output"]
     assert leaderboard == []
 
@@ -606,11 +606,11 @@ def test_a_failing_grader_still_writes_results_json(tmp_path):
     results = grade.grade_root(paths)
     with open(paths.results) as stream:
         assert json.load(stream) == results
-    assert results["score"] == 0 and grade.CONTACT in results["output"]
+    assert results["score"] == 0 and scoring.CONTACT in results["output"]
 
 
 def test_every_public_test_is_covered_by_an_exercise():
-    covered = {(exercise.log, test) for exercise in grade.EXERCISES for test in exercise.public_tests}
+    covered = {(exercise.log, test) for exercise in scoring.EXERCISES for test in exercise.public_tests}
     for log, script in hw2_submission.LOGS.items():
         tests = hw2_submission.script_tests(hw2_submission.read_project_file(script))
         assert {(log, test) for test in tests} == {pair for pair in covered if pair[0] == log}
@@ -645,13 +645,13 @@ def test_a_category_that_is_not_ascii_digits_is_refused_by_name(cell):
     """Unicode digits ("٣" Arabic-Indic three, "²" superscript two, "３" full-width) are digits to
     str.isdigit(); the grader must refuse them with the CSV's problem, never read them or raise."""
     rows = ["Id,Category"] + [f"{i},{cell if i == 7 else i % 10}" for i in range(5000)]
-    predictions, found = grade.read_predictions(("\n".join(rows) + "\n").encode())
+    predictions, found = intake.read_predictions(("\n".join(rows) + "\n").encode())
     assert predictions is None and "line 9: expected 'Id,Category' integers" in found
 
 
 def test_an_id_in_unicode_digits_is_refused_too():
     rows = ["Id,Category"] + [f"{'٣' if i == 3 else i},{i % 10}" for i in range(5000)]
-    predictions, found = grade.read_predictions(("\n".join(rows) + "\n").encode())
+    predictions, found = intake.read_predictions(("\n".join(rows) + "\n").encode())
     assert predictions is None and "line 5" in found
 
 
@@ -663,14 +663,14 @@ def test_an_id_in_unicode_digits_is_refused_too():
     (2, [True, True], 2),
 ])
 def test_partial_credit_is_points_in_proportion_to_the_checks_passed(points, outcomes, expected):
-    exercise = grade.Exercise("6.1", "convolution", points, "evaluation_numpy.txt", ())
-    grading = grade.Grading(checks={"6.1": [(f"check {i}", "" if ok else "wrong") for i, ok in enumerate(outcomes)]})
-    original = grade.EXERCISES
+    exercise = scoring.Exercise("6.1", "convolution", points, "evaluation_numpy.txt", ())
+    grading = scoring.Grading(checks={"6.1": [(f"check {i}", "" if ok else "wrong") for i, ok in enumerate(outcomes)]})
+    original = scoring.EXERCISES
     try:
-        grade.EXERCISES = (exercise,)
-        entries = grade.exercise_entries(grading, [], {"6.1"})
+        scoring.EXERCISES = (exercise,)
+        entries = scoring.exercise_entries(grading, [], {"6.1"})
     finally:
-        grade.EXERCISES = original
+        scoring.EXERCISES = original
     assert [entry["score"] for entry in entries] == [expected]
     assert entries[0]["status"] == ("passed" if expected == points else "failed")
     assert entries[0]["output"].startswith(f"{sum(outcomes)}/{len(outcomes)} checks passed")
@@ -679,10 +679,10 @@ def test_partial_credit_is_points_in_proportion_to_the_checks_passed(points, out
 
 
 def test_a_gate_takes_every_point_however_many_checks_pass():
-    grading = grade.Grading(checks={"6.2": [("relu", "")]}, gates={"6.2": "evaluation_numpy.txt is missing"})
-    entries = grade.exercise_entries(grading, [], {"6.2"})
+    grading = scoring.Grading(checks={"6.2": [("relu", "")]}, gates={"6.2": "evaluation_numpy.txt is missing"})
+    entries = scoring.exercise_entries(grading, [], {"6.2"})
     assert entries[0]["score"] == 0 and entries[0]["output"].startswith("0 points: the log does not back")
-    no_checks = grade.exercise_entries(grade.Grading(), [], {"6.3"})
+    no_checks = scoring.exercise_entries(scoring.Grading(), [], {"6.3"})
     assert no_checks[0]["score"] == 0   # an exercise whose checks never ran earns nothing
 
 
@@ -692,9 +692,9 @@ def test_a_log_with_exactly_one_problem_does_not_count():
     files = reference_files()
     tests = hw2_submission.script_tests(hw2_submission.read_project_file(hw2_submission.LOGS["evaluation_numpy.txt"]))
     files["evaluation_numpy.txt"] = forged_log("evaluation_numpy.txt", files)
-    assert grade.submitted_log("evaluation_numpy.txt", files, tests).problem == ""
+    assert intake.submitted_log("evaluation_numpy.txt", files, tests).problem == ""
     stale = {**files, "hw2_numpy.py": files["hw2_numpy.py"] + b"\n# edited after the run\n"}
-    problem = grade.submitted_log("evaluation_numpy.txt", stale, tests).problem
+    problem = intake.submitted_log("evaluation_numpy.txt", stale, tests).problem
     assert "stale" in problem and len(hw2_submission.log_header_problems(
         "evaluation_numpy.txt", stale["evaluation_numpy.txt"].decode().splitlines(), stale.get)) == 1
     user, seed = hw2_submission.read_identity(files["hw2_utils.py"])
@@ -706,9 +706,9 @@ def test_a_log_with_exactly_one_problem_does_not_count():
     problems = hw2_submission.log_header_problems("evaluation_numpy.txt",
                                                   relogged["evaluation_numpy.txt"].decode().splitlines(), relogged.get)
     assert len(problems) == 1 and "hw2_utils.py says" in problems[0]
-    assert "hw2_utils.py says" in grade.submitted_log("evaluation_numpy.txt", relogged, tests).problem
+    assert "hw2_utils.py says" in intake.submitted_log("evaluation_numpy.txt", relogged, tests).problem
     missing = {name: data for name, data in files.items() if name != "evaluation_numpy.txt"}
-    assert grade.submitted_log("evaluation_numpy.txt", missing, tests).problem == "evaluation_numpy.txt is missing"
+    assert intake.submitted_log("evaluation_numpy.txt", missing, tests).problem == "evaluation_numpy.txt is missing"
 
 
 def test_loose_files_win_over_a_stray_zip_in_the_upload(tmp_path):
@@ -717,6 +717,6 @@ def test_loose_files_win_over_a_stray_zip_in_the_upload(tmp_path):
     for name, data in files.items():
         (tmp_path / name).write_bytes(data)
     write_zip(tmp_path / "old.zip", {"hw2_numpy.py": b"x = 2\n"})
-    read, problems = grade.read_submission(str(tmp_path))
+    read, problems = intake.read_submission(str(tmp_path))
     assert read == {**files, "old.zip": (tmp_path / "old.zip").read_bytes()} and problems == []
     assert read["hw2_numpy.py"] == b"x = 1\n"
