@@ -37,7 +37,7 @@ ZIP     ?= submission/submission.zip
 
 # BEGIN SOLUTION
 .PHONY: all help venv data logs test mutation bench bench-cifar bench-pytorch train-cifar-spec train submission \
-        check-submission report autograder grade bench-grade starter similarity clean clean-logs FORCE
+        check-submission report autograder grade regrade bench-grade bench-regrade starter similarity clean clean-logs FORCE
 # BEGIN PROMPT
 # .PHONY: all help venv data logs train-cifar-spec submission check-submission clean clean-logs FORCE
 # END PROMPT
@@ -170,6 +170,19 @@ grade: $(STAMP) | data ## grade a zip as Gradescope would: make grade [ZIP=path]
 bench-grade: $(STAMP) | data ## wall time and peak memory of grading a zip, per task: make bench-grade [ZIP=] [LABELS=]
 	$(PY) bench/bench_grade.py "$(ZIP)" $(if $(LABELS),--labels "$(LABELS)")
 
+bench-regrade: $(STAMP) | data ## a class graded with --jobs 1 and 2: seconds per submission, ratio, same gradebook
+	$(PY) bench/bench_regrade.py $(if $(ONLY),--only "$(ONLY)")
+
+# A whole class (README, "Course staff at semester scale"): every submission of Gradescope's export
+# graded as Gradescope grades it, JOBS at once; a second run grades only what changed.
+JOBS       ?= 1
+AUTOGRADER ?= autograder/autograder.zip
+regrade: $(STAMP) | data ## grade a class: make regrade EXPORT=export.zip|folder [JOBS=N] [COMPARE=old.csv] -> regrade/
+	@if [ -z "$(EXPORT)" ]; then echo "make regrade: give EXPORT=Gradescope's export (zip or folder) or a folder" \
+	  "of NAME.zip; the grader's seed and labels come from AUTOGRADER=$(AUTOGRADER) (make autograder)" >&2; exit 2; fi
+	$(PY) autograder/regrade.py "$(EXPORT)" --out regrade --jobs $(JOBS) --autograder "$(AUTOGRADER)" \
+	  $(if $(COMPARE),--compare "$(COMPARE)") $(if $(SIMILARITY),--similarity "$(SIMILARITY)")
+
 # Course staff: the student release and the similarity check (README, "Course staff").
 starter: $(STAMP) ## release/hw2-starter/ and release/hw2-starter.zip: the reference with its solutions taken out
 	$(PY) staff/starter.py --out release
@@ -184,7 +197,7 @@ clean-logs: ## remove the evaluation logs (and failed runs' output)
 
 # BEGIN SOLUTION
 clean: clean-logs ## remove everything built here except data/ and .venv: logs, runs/, submission, report
-	rm -rf runs report submission.csv $(ZIP) .pytest_cache grade autograder/autograder.zip release similarity mutants
+	rm -rf runs report submission.csv $(ZIP) .pytest_cache grade regrade autograder/autograder.zip release similarity mutants
 # BEGIN PROMPT
 # clean: clean-logs ## remove the logs, runs/ and the zip (never data/, .venv or your submission.csv)
 #	rm -rf runs $(ZIP)

@@ -1,0 +1,750 @@
+"""Grade a whole class as Gradescope grades each submission: gradebook, report, integrity flags.
+
+    python autograder/regrade.py EXPORT --out DIR [--jobs N] [--shard K/N] [--autograder ZIP | --labels L
+                                 --hidden-seed S] [--only PARTS] [--compare OLD.csv] [--similarity pairs.csv]
+    python autograder/regrade.py merge DIR... --out DIR [--autograder ZIP | --labels L] [--compare ...]
+
+EXPORT is Gradescope's "Download Submissions" export (its zip, or unpacked: submission_metadata.yml
+beside one folder per submission) or a plain folder of NAME.zip, one per student. Each submission
+is graded by autograder/grade.py in a process of its own (its own temporary root and sandbox
+identity), with the same hidden seed and labels for the whole class. What one grading leaves is
+files (README, "Course staff at semester scale"):
+
+    DIR/class.json          the class as read: submissions, submitters, rows that cannot be graded, notes
+    DIR/results/ID.json     Gradescope's results.json of submission ID
+    DIR/graded/ID.json      what was graded: the upload's sha256, the grader's fingerprint, seconds, peak
+                            memory, the files' sha256 and the predictions (for the flags); written last
+    DIR/logs/ID.txt         what the grader printed (for the staff)
+    DIR/gradebook.csv, DIR/flags.csv, DIR/report.html, DIR/changes.csv (with --compare)
+
+A second run grades only what has no record for the same upload and grader fingerprint, so an
+interrupted regrade continues where it stopped. --shard K/N grades the submissions whose id hashes
+to K (stable under any reordering); `merge` joins shards' folders into one gradebook.
+"""
+import argparse
+import concurrent.futures
+import csv
+import dataclasses
+import datetime
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import zipfile
+
+PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if PROJECT not in sys.path:
+    sys.path.insert(0, PROJECT)
+
+import yaml  # noqa: E402
+from tqdm import tqdm  # noqa: E402
+
+from autograder import class_report, integrity, intake, package, scoring  # noqa: E402
+from hw2_data import atomic_write_text  # noqa: E402
+
+GRADER = os.path.join(PROJECT, "autograder", "grade.py")
+METADATA = "submission_metadata.yml"
+# A grading that takes longer is stopped and reported as the grader's failure: the grader's own box
+# limits add up to well under this (BUDGETS in grade.py), so only a grader that hangs reaches it.
+DEFAULT_TIMEOUT_SECONDS = 3600
+SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@+-]{0,127}$")   # an id becomes a file name in DIR
+EXPORT_MAX_BYTES = 64 * 2 ** 30                                  # unpacking an export zip stops there
+TIMESTAMP = re.compile(r"(?P<date>\d{4}-\d\d-\d\d)[ T](?P<time>\d\d:\d\d:\d\d)(?P<fraction>\.\d+)?"
+                       r"\s*(?:Z|UTC|(?P<hours>[+-]\d\d):?(?P<minutes>\d\d))?")
+TEST_COLUMNS = [exercise.number for exercise in scoring.EXERCISES] + ["7.3"]   # handout order
+GRADEBOOK_COLUMNS = ["name", "sid", "email", "submission"] + TEST_COLUMNS + ["total", "status"]
+
+
+class ClassError(Exception):
+    """The class cannot be read or graded at all; the message names the problem and the fix."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Submitter:
+    name: str
+    sid: str
+    email: str
+
+
+@dataclasses.dataclass
+class Submission:
+    """One upload to grade: `upload` a folder of the uploaded files or one zip (grade.py reads both)."""
+    id: str
+    upload: str
+    submitters: list
+    created_at: str = ""
+    sha256: str = ""
+
+
+@dataclasses.dataclass
+class Class:
+    """The class as read: what to grade, the rows nobody can grade (Submitter, submission id, reason),
+    and notes for the staff (what was read in a way they should know)."""
+    submissions: list
+    ungraded: list
+    notes: list
+
+
+# --------------------------------------------------------------------------- reading the class
+
+def read_class(export, work):
+    """The Class of an export zip, an unpacked export or a folder of zips; work: where a zip is unpacked."""
+    if not os.path.exists(export):
+        raise ClassError(f"no such export: {export}")
+    if os.path.isfile(export):
+        if not zipfile.is_zipfile(export):
+            raise ClassError(f"{export}: not a zip; give Gradescope's export (zip or folder) or a folder of zips")
+        export = unpack_export(export, work)
+    root = export_root(export, work)
+    if os.path.isfile(os.path.join(root, METADATA)):
+        return read_gradescope_export(root, work)
+    return read_folder(root, work, [f"no {METADATA} in {export}: graded as a folder of submissions, each named by "
+                              "its file or folder (submitters unknown: give the export with its metadata "
+                              "for names, sids and emails)"] if looks_like_export(root) else [])
+
+
+def unpack_export(zip_path, work):
+    """Unpack Gradescope's export zip under work/ once (a marker holds the zip's sha256); refuses
+    members that would land outside, links, and more than EXPORT_MAX_BYTES."""
+    digest = file_sha256(zip_path)
+    folder = os.path.join(work, "export")
+    marker = os.path.join(work, "export.sha256")
+    if os.path.isdir(folder) and os.path.isfile(marker) and open(marker).read().strip() == digest:
+        return folder
+    shutil.rmtree(folder, ignore_errors=True)
+    partial = tempfile.mkdtemp(prefix="export.part", dir=work)
+    total = 0
+    try:
+        with zipfile.ZipFile(zip_path) as archive:
+            for info in archive.infolist():
+                parts = info.filename.replace("\\", "/").split("/")
+                if info.filename.startswith("/") or ".." in parts or "\\" in info.filename:
+                    raise ClassError(f"{zip_path}: member {info.filename!r} would land outside the export; "
+                                     "download the export from Gradescope again")
+                if stat.S_ISLNK(info.external_attr >> 16):
+                    raise ClassError(f"{zip_path}: member {info.filename!r} is a link; an export holds files")
+                target = os.path.join(partial, *[part for part in parts if part not in ("", ".")])
+                if info.is_dir():   # kept: an empty submission folder is a row of its own
+                    os.makedirs(target, exist_ok=True)
+                    continue
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                with archive.open(info) as source, open(target, "wb") as out:
+                    while chunk := source.read(2 ** 20):
+                        total += len(chunk)
+                        if total > EXPORT_MAX_BYTES:
+                            raise ClassError(f"{zip_path}: unpacks to more than {EXPORT_MAX_BYTES // 2 ** 30} GiB")
+                        out.write(chunk)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as error:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise ClassError(f"{zip_path}: cannot be unpacked ({error}); download the export again") from None
+    except ClassError:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    os.rename(partial, folder)
+    atomic_write_text(marker, digest + "\n")
+    return folder
+
+
+def entries_of(folder, work):
+    """The names in folder but hidden ones and the regrade's own output folder (it may lie inside)."""
+    return sorted(name for name in os.listdir(folder) if not name.startswith(".")
+                  and not os.path.samefile(os.path.join(folder, name), work))
+
+
+def export_root(folder, work):
+    """The folder holding the submissions: the export's own top folder when it is the only entry."""
+    entries = entries_of(folder, work)
+    if len(entries) == 1 and os.path.isdir(os.path.join(folder, entries[0])) and not \
+            os.path.isfile(os.path.join(folder, METADATA)):
+        inner = os.path.join(folder, entries[0])
+        if os.path.isfile(os.path.join(inner, METADATA)) or looks_like_export(inner):
+            return inner
+    return folder
+
+
+def looks_like_export(folder):
+    return any(name.startswith("submission_") and os.path.isdir(os.path.join(folder, name))
+               for name in os.listdir(folder))
+
+
+def read_folder(folder, work, notes):
+    """A folder of NAME.zip (NAME the student) or of NAME/ folders of uploaded files."""
+    submissions, ungraded = [], []
+    for name in entries_of(folder, work):
+        path = os.path.join(folder, name)
+        if name == METADATA:
+            continue
+        student = name[:-len(".zip")] if name.lower().endswith(".zip") and os.path.isfile(path) else name
+        if not (os.path.isdir(path) or name.lower().endswith(".zip")) or os.path.islink(path):
+            notes.append(f"{name}: neither a zip nor a folder of uploaded files: skipped")
+            continue
+        who = Submitter(student, "", "")
+        if not SAFE_ID.match(student):
+            ungraded.append((who, student, "not graded: the name must be letters, digits and _.@+- "
+                                            "(it names the result files); rename the zip"))
+            continue
+        if os.path.isdir(path) and not os.listdir(path):
+            ungraded.append((who, student, "not graded: the submission folder is empty (nothing uploaded)"))
+            continue
+        submissions.append(Submission(student, path, [who]))
+    if not submissions and not ungraded:
+        raise ClassError(f"{folder} holds no submissions: give Gradescope's export or a folder of NAME.zip")
+    return Class(submissions, ungraded, notes)
+
+
+def read_gradescope_export(root, work):
+    """The Class of an unpacked Gradescope export (submission_metadata.yml beside a folder per submission)."""
+    path = os.path.join(root, METADATA)
+    try:
+        with open(path, encoding="utf-8") as stream:
+            metadata = yaml.safe_load(stream)   # plain data only: a tag that would build an object is refused
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        raise ClassError(f"{path}: not plain YAML ({first_line(error)}); Gradescope's export metadata is a "
+                         "mapping of submission folders to their submitters, without tags") from None
+    if not isinstance(metadata, dict):
+        raise ClassError(f"{path}: expected a mapping of submission folders (submission_123: ...), "
+                         f"got {type(metadata).__name__}; download the export from Gradescope again")
+    submissions, ungraded, notes = [], [], []
+    for key, entry in metadata.items():
+        submission_id = str(key)
+        submitters, problem = metadata_submitters(entry)
+        if problem:
+            ungraded.append((Submitter("?", "", ""), submission_id, f"not graded: metadata entry {problem}"))
+            continue
+        folder = os.path.join(root, submission_id)
+        if not SAFE_ID.match(submission_id):
+            reason = "not graded: the metadata names an unsafe folder (letters, digits and _.@+- only)"
+        elif not os.path.isdir(folder) or os.path.islink(folder):
+            reason = f"not graded: the export has no folder {submission_id}/ (download the export again)"
+        elif not os.listdir(folder):
+            reason = "not graded: the submission folder is empty (nothing uploaded)"
+        else:
+            reason = ""
+        if reason:
+            ungraded += [(who, submission_id, reason) for who in submitters]
+            continue
+        submissions.append(Submission(submission_id, folder, submitters, created_at(entry.get(":created_at"))))
+    listed = {str(key) for key in metadata}
+    for name in entries_of(root, work):
+        if os.path.isdir(os.path.join(root, name)) and name not in listed:
+            notes.append(f"{name}/: in the export but not in {METADATA}: not graded")
+    return keep_latest(Class(submissions, ungraded, notes))
+
+
+def metadata_submitters(entry):
+    """([Submitter], "") of one metadata entry, or ([], the problem)."""
+    if not isinstance(entry, dict) or not isinstance(entry.get(":submitters"), list) or not entry[":submitters"]:
+        return [], "without a list of :submitters:"
+    submitters = []
+    for person in entry[":submitters"]:
+        if not isinstance(person, dict) or not person.get(":name") and not person.get(":sid"):
+            return [], f"with a submitter that has no :name: or :sid: ({str(person)[:80]})"
+        submitters.append(Submitter(*(str(person.get(key) or "").strip() for key in (":name", ":sid", ":email"))))
+    return submitters, ""
+
+
+def created_at(value):
+    """An export's :created_at: (YAML may read it as a datetime or leave it text) as sortable UTC ISO text."""
+    if isinstance(value, datetime.datetime):
+        moment = value
+    elif isinstance(value, str):
+        # Gradescope writes e.g. "2020-03-20 21:56:47.123456000 -0400": nanoseconds, no colon in the offset
+        parts = TIMESTAMP.fullmatch(value.strip())
+        if not parts:
+            return ""
+        text = f"{parts['date']}T{parts['time']}{(parts['fraction'] or '')[:7]}" + \
+            (f"{parts['hours']}:{parts['minutes']}" if parts["hours"] else "+00:00")
+        try:
+            moment = datetime.datetime.fromisoformat(text)
+        except ValueError:
+            return ""
+    else:
+        return ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.timezone.utc)
+    return moment.astimezone(datetime.timezone.utc).isoformat()
+
+
+def keep_latest(klass):
+    """One row per student: a sid (or email) in several submissions keeps the latest :created_at:.
+
+    A submission left with no submitters is not graded. Each such decision is a note."""
+    latest = {}
+    for submission in klass.submissions:
+        for who in submission.submitters:
+            key = who.sid or who.email
+            if key and (key not in latest or (submission.created_at, submission.id) > (latest[key].created_at,
+                                                                                      latest[key].id)):
+                latest[key] = submission
+    kept = []
+    for submission in klass.submissions:
+        superseded = [who for who in submission.submitters if (who.sid or who.email)
+                      and latest[who.sid or who.email] is not submission]
+        for who in superseded:
+            newer = latest[who.sid or who.email]
+            klass.notes.append(f"{who.name} ({who.sid or who.email}) is in {submission.id} "
+                               f"({submission.created_at or 'no date'}) and {newer.id} ({newer.created_at or 'no date'}): "
+                               f"kept the latest, {newer.id}")
+        submission.submitters = [who for who in submission.submitters if who not in superseded]
+        if submission.submitters:
+            kept.append(submission)
+        else:
+            klass.notes.append(f"{submission.id}: every submitter has a later submission: not graded")
+    klass.submissions = kept
+    return klass
+
+
+def first_line(error):
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+# --------------------------------------------------------------------------- one grading
+
+@dataclasses.dataclass(frozen=True)
+class Grader:
+    """How every submission of the class is graded, and its fingerprint (sources, seed, labels, parts)."""
+    hidden_seed: int
+    labels: str       # path or ""
+    only: str         # grade.py's --only, or ""
+    timeout: int
+
+    @property
+    def fingerprint(self):
+        digest = hashlib.sha256()
+        for name in package.reference_files():
+            digest.update(name.encode() + b"\0" + open(os.path.join(PROJECT, name), "rb").read() + b"\0")
+        digest.update(f"seed={self.hidden_seed} only={self.only}".encode())
+        digest.update(file_sha256(self.labels).encode() if self.labels else b"no labels")
+        return digest.hexdigest()
+
+    def command(self, upload, results):
+        return ([sys.executable, GRADER, upload, "--hidden-seed", str(self.hidden_seed), "--results", results]
+                + (["--labels", self.labels] if self.labels else []) + (["--only", self.only] if self.only else []))
+
+
+def file_sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        while chunk := stream.read(2 ** 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def upload_sha256(upload):
+    """The sha256 of an upload: a zip's bytes, or a folder's top-level files by name."""
+    if os.path.isfile(upload):
+        return file_sha256(upload)
+    digest = hashlib.sha256()
+    for name in sorted(os.listdir(upload)):
+        path = os.path.join(upload, name)
+        if os.path.isfile(path) and not os.path.islink(path):
+            digest.update(name.encode() + b"\0" + file_sha256(path).encode())
+    return digest.hexdigest()
+
+
+class Running:
+    """The graders running now, so that Ctrl-C stops them (each runs in a session of its own); once
+    stopping, no grading starts and none that was stopped leaves a record."""
+    def __init__(self):
+        self.lock, self.processes, self.stopping = threading.Lock(), set(), False
+
+    def add(self, process):
+        with self.lock:
+            if self.stopping:
+                with_process_group(process.pid, signal.SIGKILL)
+            self.processes.add(process)
+
+    def remove(self, process):
+        with self.lock:
+            self.processes.discard(process)
+
+    def stop_all(self):
+        with self.lock:
+            self.stopping = True
+            for process in self.processes:
+                with_process_group(process.pid, signal.SIGKILL)
+
+
+def with_process_group(pid, signal_number):
+    try:
+        os.killpg(pid, signal_number)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def grade_submission(submission, grader, fingerprint, out, running):
+    """Grade one submission with grade.py in a child process; write its results and record. Returns the
+    record, or None when the regrade was stopped meanwhile (then nothing of this grading is left)."""
+    for folder in ("results", "graded", "logs"):
+        os.makedirs(os.path.join(out, folder), exist_ok=True)
+    partial = os.path.join(out, "results", f"{submission.id}.json.grading")
+    if os.path.exists(partial):
+        os.remove(partial)
+    start = time.monotonic()
+    with open(os.path.join(out, "logs", f"{submission.id}.txt"), "wb") as log:
+        process = subprocess.Popen(grader.command(submission.upload, partial), stdout=log, stderr=subprocess.STDOUT,
+                                   stdin=subprocess.DEVNULL, start_new_session=True)
+        running.add(process)
+        try:
+            status, usage, timed_out = wait_with_usage(process.pid, grader.timeout)
+        finally:
+            running.remove(process)
+    seconds = round(time.monotonic() - start, 1)
+    if running.stopping:
+        if os.path.exists(partial):
+            os.remove(partial)
+        return None
+    failure = ""
+    if timed_out:
+        failure = f"the grader did not finish in {grader.timeout} s and was stopped (see logs/{submission.id}.txt)"
+    elif not os.path.isfile(partial):
+        failure = f"the grader exited with {os.waitstatus_to_exitcode(status)} and wrote no results " \
+                  f"(see logs/{submission.id}.txt)"
+    else:
+        with open(partial) as stream:
+            results = json.load(stream)
+        if not results.get("tests"):
+            failure = f"the grader failed on this submission: {results.get('output', '')} (see logs/{submission.id}.txt)"
+        os.replace(partial, os.path.join(out, "results", f"{submission.id}.json"))
+    record = {"submission": submission.id, "upload_sha256": submission.sha256, "grader": fingerprint,
+              "seconds": seconds, "peak_memory_bytes": usage.ru_maxrss * 1024, "failure": failure,
+              **integrity.evidence(submission.upload)}
+    atomic_write_text(os.path.join(out, "graded", f"{submission.id}.json"), json.dumps(record) + "\n")
+    return record
+
+
+def wait_with_usage(pid, timeout):
+    """(wait status, rusage, timed out) of a child; after `timeout` seconds its process group is killed.
+    The rusage's peak memory is the largest of the grader and the processes it waited for."""
+    deadline = time.monotonic() + timeout
+    timed_out = False
+    while True:
+        waited, status, usage = os.wait4(pid, os.WNOHANG)
+        if waited:
+            return status, usage, timed_out
+        if time.monotonic() > deadline and not timed_out:
+            timed_out = True
+            with_process_group(pid, signal.SIGKILL)
+        time.sleep(0.2)
+
+
+def read_record(out, submission_id):
+    try:
+        with open(os.path.join(out, "graded", f"{submission_id}.json")) as stream:
+            return json.load(stream)
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+def in_shard(submission_id, shard):
+    """Whether a submission belongs to shard (K, N): by its id's hash, whatever the order of the input."""
+    index, count = shard
+    return int.from_bytes(hashlib.sha256(submission_id.encode()).digest()[:8], "big") % count == index
+
+
+def grade_class(klass, grader, out, jobs=1, shard=(0, 1)):
+    """Grade every submission of this shard that has no up-to-date record; returns the seconds spent."""
+    fingerprint = grader.fingerprint
+    mine = [submission for submission in klass.submissions if in_shard(submission.id, shard)]
+    todo = []
+    for submission in mine:
+        record = read_record(out, submission.id)
+        if not (record and record["upload_sha256"] == submission.sha256 and record["grader"] == fingerprint):
+            todo.append(submission)
+    print(f"regrade: {len(mine)} submissions in shard {shard[0]}/{shard[1]}, {len(mine) - len(todo)} already "
+          f"graded by this grader, {len(todo)} to grade, {jobs} at once")
+    running = Running()
+    start = time.monotonic()
+    pool, futures = concurrent.futures.ThreadPoolExecutor(max_workers=jobs), []
+    try:
+        futures = [pool.submit(grade_submission, submission, grader, fingerprint, out, running) for submission in todo]
+        with tqdm(total=len(mine), initial=len(mine) - len(todo), unit="submission", desc="regrade") as bar:
+            for future in concurrent.futures.as_completed(futures):
+                record = future.result()
+                bar.update()
+                if record and record["failure"]:
+                    bar.write(f"{record['submission']}: {record['failure']}")
+    except BaseException:   # Ctrl-C, SIGTERM or a crash here: stop the graders; what finished keeps its record
+        running.stop_all()
+        for future in futures:
+            future.cancel()
+        raise
+    finally:
+        pool.shutdown(wait=True)
+    return time.monotonic() - start
+
+
+# --------------------------------------------------------------------------- the class's files
+
+def class_listing(klass):
+    """class.json's content: everything about the class but where its uploads lie (shards on other
+    machines read the same export from other paths and must agree)."""
+    return {"submissions": [{"id": s.id, "sha256": s.sha256, "created_at": s.created_at,
+                             "submitters": [dataclasses.asdict(who) for who in s.submitters]}
+                            for s in sorted(klass.submissions, key=lambda s: s.id)],
+            "ungraded": [{**dataclasses.asdict(who), "submission": submission_id, "reason": reason}
+                         for who, submission_id, reason in klass.ungraded],
+            "notes": klass.notes}
+
+
+def gradebook_rows(listing, out_dirs):
+    """Rows of the gradebook (dicts of GRADEBOOK_COLUMNS), one per submitter, sorted by name, sid, submission."""
+    rows = []
+    for entry in listing["submissions"]:
+        cells, status = {}, ""
+        record, results = find_graded(out_dirs, entry["id"])
+        if record is None:
+            status = "not graded yet: run regrade again (or merge every shard)"
+        elif record["upload_sha256"] != entry["sha256"]:
+            status = "not graded: the record is of another upload; run regrade again"
+        elif record["failure"]:
+            status = f"grader failed: {record['failure']}"
+        else:
+            for test in results["tests"]:
+                if test["number"] in TEST_COLUMNS and test["max_score"] > 0:
+                    cells[test["number"]] = f"{test['score']:g}"
+            cells["total"] = f"{results['score']:g}"
+            problems = results.get("extra_data", {}).get("read_problems", [])
+            status = "graded" + (f" (reading the upload: {'; '.join(problems)})" if problems else "")
+        for who in entry["submitters"]:
+            rows.append({**who, "submission": entry["id"], **cells, "status": status})
+    for entry in listing["ungraded"]:
+        rows.append({**{key: entry[key] for key in ("name", "sid", "email", "submission")}, "status": entry["reason"]})
+    return sorted(rows, key=lambda row: (row["name"].lower(), row["sid"], row["submission"]))
+
+
+def find_graded(out_dirs, submission_id):
+    """(record, results) of a submission from the first folder that graded it, or (None, None)."""
+    for out in out_dirs:
+        record = read_record(out, submission_id)
+        if record is not None:
+            results = None
+            if not record["failure"]:
+                with open(os.path.join(out, "results", f"{submission_id}.json")) as stream:
+                    results = json.load(stream)
+            return record, results
+    return None, None
+
+
+def gradebook_text(rows):
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, GRADEBOOK_COLUMNS, restval="", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def read_gradebook(path):
+    """Rows of a gradebook.csv written by regrade (any version that has the name and total columns)."""
+    try:
+        with open(path, newline="", encoding="utf-8") as stream:
+            rows = list(csv.DictReader(stream))
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        raise ClassError(f"--compare {path}: not readable ({error})") from None
+    if not rows or not {"name", "sid", "total"} <= set(rows[0]):
+        raise ClassError(f"--compare {path}: not a gradebook.csv (needs the columns name, sid, total)")
+    return rows
+
+
+def changes(old_rows, new_rows):
+    """Every student whose points differ between two gradebooks: dicts with the tests that changed
+    ("6.2: 2 -> 0; ...") and the totals before and after; keyed by sid, else email, else name."""
+    def key(row):
+        return row.get("sid") or row.get("email") or row["name"]
+    old, new = {key(row): row for row in old_rows}, {key(row): row for row in new_rows}
+    found = []
+    for student in sorted(set(old) | set(new)):
+        before, after = old.get(student), new.get(student)
+        if before is None or after is None:
+            row = before or after
+            found.append({"name": row["name"], "sid": row.get("sid", ""), "changed": "only in the "
+                          + ("new" if before is None else "old") + " gradebook",
+                          "total_before": (before or {}).get("total", ""), "total_after": (after or {}).get("total", "")})
+            continue
+        moved = [f"{column}: {before.get(column, '') or '-'} -> {after.get(column, '') or '-'}"
+                 for column in TEST_COLUMNS + ["status"] if before.get(column, "") != after.get(column, "")]
+        if moved:
+            found.append({"name": after["name"], "sid": after.get("sid", ""), "changed": "; ".join(moved),
+                          "total_before": before.get("total", ""), "total_after": after.get("total", "")})
+    return found
+
+
+def write_outputs(out, listing, out_dirs, labels, compare=None, similarity=None):
+    """gradebook.csv, flags.csv, changes.csv and report.html of the graded class in out."""
+    old_rows = read_gradebook(compare) if compare else None   # before writing: it may be this very file
+    rows = gradebook_rows(listing, out_dirs)
+    atomic_write_text(os.path.join(out, "gradebook.csv"), gradebook_text(rows))
+    records = {entry["id"]: find_graded(out_dirs, entry["id"]) for entry in listing["submissions"]}
+    graded = {submission_id: pair for submission_id, pair in records.items() if pair[0] is not None}
+    flags = integrity.flags(listing, {key: record for key, (record, _) in graded.items()},
+                            intake.load_labels(labels) if labels else None, similarity)
+    atomic_write_text(os.path.join(out, "flags.csv"), integrity.flags_text(flags.rows))
+    moved = None
+    if compare:
+        moved = changes(old_rows, rows)
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, ["name", "sid", "changed", "total_before", "total_after"], lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(moved)
+        atomic_write_text(os.path.join(out, "changes.csv"), buffer.getvalue())
+    class_report.write(os.path.join(out, "report.html"), rows, graded, flags, listing["notes"], moved)
+    failed = [row for row in rows if not row["status"].startswith("graded")]
+    print(f"regrade: {out}/gradebook.csv: {len(rows)} rows, {len(failed)} not graded or failed; "
+          f"{len(flags.rows)} integrity flags (flags.csv); report.html"
+          + (f"; {len(moved)} students change (changes.csv)" if moved is not None else ""))
+    for row in failed:
+        print(f"  {row['name']} ({row['submission']}): {row['status']}")
+    return rows
+
+
+# --------------------------------------------------------------------------- the commands
+
+def grader_inputs(args, out):
+    """(hidden seed, labels path or "") from --autograder ZIP (its hidden_seed.txt and
+    private_test_y.npy, the labels copied into out/ private to the staff) or --hidden-seed/--labels."""
+    if args.autograder:
+        try:
+            with zipfile.ZipFile(args.autograder) as archive:
+                seed = int(archive.read("hidden_seed.txt").decode().strip())
+                labels = archive.read("private_test_y.npy")
+        except (OSError, KeyError, ValueError, zipfile.BadZipFile) as error:
+            raise ClassError(f"--autograder {args.autograder}: not an autograder zip with hidden_seed.txt and "
+                             f"private_test_y.npy ({error}); build it with `make autograder LABELS=...`") from None
+        path = os.path.join(out, "private_test_y.npy")
+        descriptor = os.open(path + ".part", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "wb") as stream:
+            stream.write(labels)
+        os.replace(path + ".part", path)
+        if args.hidden_seed is not None and args.hidden_seed != seed:
+            raise ClassError("--hidden-seed differs from the autograder zip's; give one of them")
+        return seed, path
+    if args.labels and not os.path.isfile(args.labels):
+        raise ClassError(f"no such labels file: {args.labels}")
+    return args.hidden_seed, os.path.abspath(args.labels) if args.labels else ""
+
+
+def parse_shard(text):
+    match = re.fullmatch(r"(\d+)/(\d+)", text or "")
+    if not match or not int(match[1]) < int(match[2]):
+        raise argparse.ArgumentTypeError(f"--shard {text}: expected K/N with 0 <= K < N, e.g. 0/16")
+    return int(match[1]), int(match[2])
+
+
+def regrade(args):
+    os.makedirs(args.out, exist_ok=True)
+    seed, labels = grader_inputs(args, args.out)
+    if seed is None:
+        raise ClassError("no hidden seed: give --autograder autograder/autograder.zip (the one Gradescope runs; "
+                         "`make autograder LABELS=...`) or --hidden-seed S, so every submission sees the same cases")
+    if args.only:
+        selected = {part.strip() for part in args.only.split(",")}
+        if not selected <= scoring.ALL_PARTS:
+            raise ClassError(f"--only: no such part {', '.join(sorted(selected - scoring.ALL_PARTS))}; "
+                             f"the parts are {', '.join(sorted(scoring.ALL_PARTS))}")
+    if labels:
+        try:
+            intake.load_labels(labels)   # once, before the class: every grading would fail alike
+        except intake.GraderError as error:
+            raise ClassError(str(error)) from None
+    else:
+        print("regrade: no labels (--autograder or --labels): 7.3 scores 0 and the prediction flags are left out")
+    klass = read_class(args.export, args.out)
+    for submission in klass.submissions:
+        submission.sha256 = upload_sha256(submission.upload)
+    listing = class_listing(klass)
+    atomic_write_text(os.path.join(args.out, "class.json"), json.dumps(listing, indent=1) + "\n")
+    grader = Grader(seed, labels, args.only or "", args.timeout)
+    seconds = grade_class(klass, grader, args.out, args.jobs, args.shard)
+    print(f"regrade: graded in {seconds:.0f} s")
+    write_outputs(args.out, listing, [args.out], labels, args.compare, args.similarity)
+    return 0
+
+
+def merge(args):
+    """Join shards' folders into args.out: their class.json must agree; records and results are copied."""
+    listings = []
+    for folder in args.folders:
+        try:
+            with open(os.path.join(folder, "class.json")) as stream:
+                listings.append(json.load(stream))
+        except (OSError, json.JSONDecodeError) as error:
+            raise ClassError(f"{folder}: no readable class.json ({error}); give folders written by regrade") from None
+    for folder, listing in zip(args.folders[1:], listings[1:]):
+        if listing != listings[0]:
+            raise ClassError(f"{folder}/class.json differs from {args.folders[0]}/class.json: shards of different "
+                             "exports (or of an export read differently); regrade them from the same export")
+    graders = set()
+    os.makedirs(args.out, exist_ok=True)
+    for entry in listings[0]["submissions"]:
+        for folder in args.folders:
+            record = read_record(folder, entry["id"])
+            if record is None or record["upload_sha256"] != entry["sha256"]:
+                continue
+            graders.add(record["grader"])
+            for kind, suffix in (("results", ".json"), ("logs", ".txt"), ("graded", ".json")):   # the record last
+                source = os.path.join(folder, kind, entry["id"] + suffix)
+                if os.path.isfile(source) and os.path.abspath(folder) != os.path.abspath(args.out):
+                    os.makedirs(os.path.join(args.out, kind), exist_ok=True)
+                    shutil.copyfile(source, os.path.join(args.out, kind, entry["id"] + suffix) + ".part")
+                    os.replace(os.path.join(args.out, kind, entry["id"] + suffix) + ".part",
+                               os.path.join(args.out, kind, entry["id"] + suffix))
+            break
+    if len(graders) > 1:
+        raise ClassError(f"the shards were graded by {len(graders)} different graders (sources, seed, labels or "
+                         "--only differ); regrade every shard with the same autograder")
+    atomic_write_text(os.path.join(args.out, "class.json"), json.dumps(listings[0], indent=1) + "\n")
+    _, labels = grader_inputs(args, args.out)
+    write_outputs(args.out, listings[0], [args.out], labels, args.compare, args.similarity)
+    return 0
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    merging = bool(argv) and argv[0] == "merge"
+    parser = argparse.ArgumentParser(prog="regrade.py" + (" merge" if merging else ""),
+                                     description=__doc__.splitlines()[0])
+    if merging:
+        parser.add_argument("folders", nargs="+", help="the shards' --out folders")
+    else:
+        parser.add_argument("export", help="Gradescope's export (zip or folder) or a folder of NAME.zip")
+        parser.add_argument("--jobs", type=int, default=1, help="submissions graded at once on this machine "
+                            "(each grading needs 2-3 GB and about one core)")
+        parser.add_argument("--shard", type=parse_shard, default=(0, 1), help="grade only the K-th of N parts "
+                            "(0 <= K < N; stable under reordering); `merge` joins the parts")
+        parser.add_argument("--hidden-seed", type=int, help="the hidden cases' seed (or --autograder)")
+        parser.add_argument("--only", help="grade only these parts, e.g. 7.3 after new labels (grade.py's --only)")
+        parser.add_argument("--timeout", type=int, default=DEFAULT_TIMEOUT_SECONDS,
+                            help="seconds one grading may take before it is stopped and reported as the grader's "
+                                 f"failure (default {DEFAULT_TIMEOUT_SECONDS})")
+    parser.add_argument("--out", required=True, help="folder for results, records, gradebook.csv, report.html")
+    parser.add_argument("--autograder", help="autograder.zip: its hidden seed and private labels (as on Gradescope)")
+    parser.add_argument("--labels", help="private_test_y.npy, without --autograder")
+    parser.add_argument("--compare", help="an older gradebook.csv: whose points change (changes.csv, the report)")
+    parser.add_argument("--similarity", help="`make similarity`'s pairs.csv, shown beside the flags")
+    args = parser.parse_args(argv[1:] if merging else argv)
+    if not merging and args.jobs < 1:
+        parser.error("--jobs must be at least 1")
+    if merging:
+        args.hidden_seed = None
+    signal.signal(signal.SIGTERM, signal.default_int_handler)   # a cancelled SLURM job stops like Ctrl-C
+    try:
+        return merge(args) if merging else regrade(args)
+    except ClassError as error:
+        print(f"regrade: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("regrade: stopped; what finished is kept, run the same command again to continue", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

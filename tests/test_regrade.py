@@ -1,0 +1,542 @@
+"""autograder/regrade.py: a whole class graded from Gradescope's export or a folder of zips.
+
+The synthetic class (class_uploads) holds what a real semester holds: the reference, the starter,
+partial work, a broken exercise, a stale log, an attack, copied and looked-up CSVs, a group
+submission, a student who submitted twice, unreadable and hostile zips, an empty folder and a
+metadata entry without its folder. The expensive grading (Part II's relu in real boxes, and 7.3)
+runs once; the rest of the class-level rules run on 7.3 alone, which runs no student code (under a
+second a submission)."""
+import csv
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+
+import numpy as np
+import pytest
+
+import hw2_submission
+import hw2_utils
+from autograder import integrity, regrade
+from hw2_data import PRIVATE_TEST_SIZE
+from staff import starter
+
+ROOT = hw2_utils.ROOT
+REGRADE = os.path.join(ROOT, "autograder", "regrade.py")
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="the box's user switch needs root (CI runs as root)")
+SEED = 5
+
+
+# --------------------------------------------------------------------------- the synthetic class
+
+def predictions_with(labels, accuracy, seed):
+    """Predictions right on `accuracy` of the images, each wrong one a random other class (an
+    independent student's mistakes share little with another's)."""
+    rng = np.random.default_rng(seed)
+    predictions = labels.copy()
+    wrong = rng.permutation(len(labels))[:round((1 - accuracy) * len(labels))]
+    predictions[wrong] = (labels[wrong] + rng.integers(1, 10, len(wrong))) % 10
+    return predictions
+
+
+def edited(predictions, share, seed):
+    """A copy with `share` of its rows changed to a random other class."""
+    rng = np.random.default_rng(seed)
+    copy = predictions.copy()
+    rows = rng.permutation(len(copy))[:round(share * len(copy))]
+    copy[rows] = (copy[rows] + rng.integers(1, 10, len(rows))) % 10
+    return copy
+
+
+def csv_bytes(predictions, seed=0):
+    order = np.random.default_rng(seed).permutation(len(predictions))   # rows in any order
+    return ("Id,Category\n" + "".join(f"{i},{predictions[i]}\n" for i in order)).encode()
+
+
+def zip_bytes(files):
+    path = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"regrade-test-{os.getpid()}.zip")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    with open(path, "rb") as stream:
+        data = stream.read()
+    os.remove(path)
+    return data
+
+
+def forged_log(log_name, files):
+    """The log a student's run writes when every test is OK (the grader re-runs it to check)."""
+    user, seed = hw2_submission.read_identity(files["hw2_utils.py"])
+    lines = [hw2_submission.fingerprint_line(log_name, user, seed, read=files.get)]
+    for test in hw2_submission.script_tests(hw2_submission.read_project_file(hw2_submission.LOGS[log_name])):
+        lines += [f"=== BEGIN {test} ===", "OK", f"=== END {test} ==="]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def numpy_work(numpy_source=None):
+    """The reference's Part II files (hw2_numpy.py replaced by numpy_source) and their all-OK log."""
+    files = {name: hw2_submission.read_project_file(name) for name in hw2_submission.log_sources("evaluation_numpy.txt")}
+    if numpy_source is not None:
+        files["hw2_numpy.py"] = numpy_source.encode()
+    files["evaluation_numpy.txt"] = forged_log("evaluation_numpy.txt", files)
+    return files
+
+
+ATTACK = '''
+import os
+for path in ("/autograder/source/private_test_y.npy", "/autograder/results/results.json"):
+    try:
+        open(path, "a").write('{"score": 100}')
+    except OSError:
+        pass
+print("=== BEGIN test_relu ===\\nOK\\n=== END test_relu ===")
+'''
+
+
+def class_uploads(labels):
+    """id -> (submitters [(name, sid, email)], created_at, upload: {name: bytes} | None for an empty
+    folder | "missing"), and id -> the expected 6.2 and 7.3 points and status start (None: no row)."""
+    reference = predictions_with(labels, 0.85, seed=1)
+    relu_broken = hw2_submission.read_project_file("hw2_numpy.py").decode().replace(
+        "def relu(x):", "def relu(x):\n    return x.copy()\n\n\ndef _unused(x):", 1)
+    stale = numpy_work()
+    stale["hw2_numpy.py"] += b"\n# edited after the log was written\n"
+    given = {name: text.encode() for name, (text, _) in starter.starter_files().items()
+             if name in hw2_submission.submission_files()}
+    attacked = numpy_work(hw2_submission.read_project_file("hw2_numpy.py").decode() + ATTACK)
+    slip = zip_bytes({"../hw2_numpy.py": b"print('outside')\n", "submission.csv": csv_bytes(
+        predictions_with(labels, 0.83, seed=13))})
+    csv_of = lambda accuracy, seed: {"submission.csv": csv_bytes(predictions_with(labels, accuracy, seed))}  # noqa
+    person = lambda name, sid: (name, sid, f"{name.lower()}@andrew.cmu.edu")  # noqa
+    uploads = {
+        "submission_1001": ([person("Ada", "1001")], "2020-03-20 21:00:00.000000000 -0400",
+                            {"submission.zip": zip_bytes({**numpy_work(), "submission.csv": csv_bytes(reference)})}),
+        "submission_1002": ([person("Ben", "1002")], "2020-03-20 21:01:00 -0400", given),
+        "submission_1003": ([person("Cy", "1003")], "2020-03-20 21:02:00 -0400", numpy_work()),
+        "submission_1004": ([person("Di", "1004")], "2020-03-20 21:03:00 -0400",
+                            {**numpy_work(relu_broken), **csv_of(0.78, 4)}),
+        "submission_1005": ([person("Ed", "1005")], "2020-03-20 21:04:00 -0400", {**stale, **csv_of(0.81, 5)}),
+        "submission_1006": ([person("Fay", "1006")], "2020-03-20 21:05:00 -0400", {**attacked, **csv_of(0.72, 6)}),
+        "submission_1007": ([person("Gus", "1007")], "2020-03-20 21:06:00 -0400",
+                            {"submission.csv": csv_bytes(edited(reference, 0.05, 7), seed=7)}),
+        "submission_1008": ([person("Hal", "1008")], "2020-03-20 21:07:00 -0400", {"submission.csv": csv_bytes(labels)}),
+        "submission_1009": ([person("Ivy", "1009"), person("Jo", "1010")], "2020-03-20 21:08:00 -0400",
+                            {"submission.zip": zip_bytes({**numpy_work(), **csv_of(0.76, 9)})}),
+        "submission_1011": ([person("Ken", "1011")], "2020-03-19 10:00:00 -0400", csv_of(0.5, 11)),
+        "submission_1111": ([person("Ken", "1011")], "2020-03-21 10:00:00 -0400", csv_of(0.74, 111)),
+        "submission_1012": ([person("Lu", "1012")], "2020-03-20 21:09:00 -0400",
+                            {"submission.zip": b"PK\x03\x04 this is not a zip"}),
+        "submission_1013": ([person("Mo", "1013")], "2020-03-20 21:10:00 -0400", {"submission.zip": slip}),
+        "submission_1014": ([person("Ned", "1014")], "2020-03-20 21:11:00 -0400", None),
+        "submission_1015": ([person("Oz", "1015")], "2020-03-20 21:12:00 -0400", "missing"),
+        "submission_1016": ([person("Pat", "1016")], "2020-03-20 21:13:00 -0400", csv_of(0.8, 16)),
+        "submission_1017": ([person("Quinn", "1017")], "2020-03-20 21:14:00 -0400",
+                            {"submission.csv": csv_bytes(edited(reference, 0.15, 17), seed=17)}),
+        "submission_1018": ([person("Ray", "1018")], "2020-03-20 21:15:00 -0400", csv_of(0.84, 18)),
+    }
+    expected = {   # id -> (6.2, 7.3, status start); "" for no points. Gus's copy is right on 80.84%, Quinn's 72.26%
+        "submission_1001": ("2", "10", "graded"), "submission_1002": ("0", "0", "graded"),
+        "submission_1003": ("2", "0", "graded"), "submission_1004": ("0", "5", "graded"),
+        "submission_1005": ("0", "8", "graded"), "submission_1006": ("2", "3", "graded"),
+        "submission_1007": ("0", "8", "graded"), "submission_1008": ("0", "10", "graded"),
+        "submission_1009": ("2", "5", "graded"), "submission_1111": ("0", "3", "graded"),
+        "submission_1012": ("0", "0", "graded (reading the upload: submission.zip: not a readable zip"),
+        "submission_1013": ("0", "10", "graded (reading the upload: ../hw2_numpy.py: folders are not allowed"),
+        "submission_1014": ("", "", "not graded: the submission folder is empty"),
+        "submission_1015": ("", "", "not graded: the export has no folder submission_1015/"),
+        "submission_1016": ("0", "8", "graded"), "submission_1017": ("0", "3", "graded"),
+        "submission_1018": ("0", "10", "graded"),
+    }
+    return uploads, expected
+
+
+def write_export(folder, uploads):
+    """Gradescope's export layout: a top folder holding submission_metadata.yml and a folder per submission."""
+    top = folder / "assignment_739_export"
+    lines = []
+    for submission_id, (submitters, created, files) in uploads.items():
+        lines.append(f"{submission_id}:")
+        lines.append("  :submitters:")
+        for name, sid, email in submitters:
+            lines += [f"  - :name: {name}", f"    :sid: '{sid}'", f"    :email: {email}"]
+        lines += [f"  :created_at: {created}", "  :score: 0.0"]
+        if files == "missing":
+            continue
+        (top / submission_id).mkdir(parents=True)
+        for name, data in (files or {}).items():
+            (top / submission_id / name).write_bytes(data)
+    (top / regrade.METADATA).write_text("\n".join(lines) + "\n")
+    return top
+
+
+def write_folder_of_zips(folder, uploads):
+    """One NAME.zip per student (NAME the submission's first submitter), as `make similarity` reads them."""
+    folder.mkdir()
+    for submitters, _, files in uploads.values():
+        if isinstance(files, dict):
+            data = files["submission.zip"] if set(files) == {"submission.zip"} else zip_bytes(files)
+            (folder / f"{submitters[0][0]}.zip").write_bytes(data)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def labels_file(tmp_path_factory):
+    labels = np.random.default_rng(99).integers(0, 10, PRIVATE_TEST_SIZE)
+    path = tmp_path_factory.mktemp("labels") / "private_test_y.npy"
+    np.save(path, labels)
+    return labels, str(path)
+
+
+def run_regrade(*args, env=None, timeout=900):
+    process = subprocess.run([sys.executable, REGRADE, *map(str, args)], cwd=ROOT, capture_output=True, text=True,
+                             timeout=timeout, env={**os.environ, **(env or {})})
+    return process
+
+
+def read_csv(path):
+    with open(path, newline="") as stream:
+        return list(csv.DictReader(stream))
+
+
+def by_submission(rows):
+    found = {}
+    for row in rows:
+        found.setdefault(row["submission"], []).append(row)
+    return found
+
+
+# --------------------------------------------------------------------------- the whole class, in real boxes
+
+@needs_root
+@pytest.mark.grading
+def test_a_class_export_is_graded_row_by_row_with_flags_and_a_report(tmp_path, labels_file):
+    labels, labels_path = labels_file
+    uploads, expected = class_uploads(labels)
+    export = write_export(tmp_path, uploads)
+    out = tmp_path / "out"
+    process = run_regrade(export.parent, "--out", out, "--labels", labels_path, "--hidden-seed", SEED,
+                          "--only", "6.2,7.3", "--jobs", 2)
+    assert process.returncode == 0, process.stdout[-3000:] + process.stderr[-3000:]
+    rows = read_csv(out / "gradebook.csv")
+    assert list(rows[0]) == regrade.GRADEBOOK_COLUMNS
+    found = by_submission(rows)
+    assert set(found) == set(expected), sorted(set(found) ^ set(expected))
+    for submission_id, (relu, own_model, status) in expected.items():
+        for row in found[submission_id]:
+            assert (row["6.2"], row["7.3"]) == (relu, own_model), (submission_id, row)
+            assert row["status"].startswith(status), (submission_id, row["status"])
+            assert row["total"] == ("" if not relu else f"{int(relu) + int(own_model)}"), row
+            assert all(row[column] == "" for column in regrade.TEST_COLUMNS if column not in ("6.2", "7.3"))
+    # The group: one row per member, the group's points; Ken's older submission is not graded, and said so.
+    assert [row["name"] for row in found["submission_1009"]] == ["Ivy", "Jo"]
+    assert [row["sid"] for row in rows].count("1011") == 1 and "submission_1011" not in found
+    listing = json.loads((out / "class.json").read_text())
+    assert any("1011" in note and "kept the latest, submission_1111" in note for note in listing["notes"])
+    assert not (out / "graded" / "submission_1011.json").exists()
+    # What the grader said about the attack and the stale log, in Gradescope's results.
+    stale = json.loads((out / "results" / "submission_1005.json").read_text())
+    assert "stale" in next(test["output"] for test in stale["tests"] if test["number"] == "6.2")
+    for submission_id in ("submission_1001", "submission_1006"):
+        record = json.loads((out / "graded" / f"{submission_id}.json").read_text())
+        assert record["seconds"] > 0 and record["peak_memory_bytes"] > 10 * 2 ** 20 and record["failure"] == ""
+    flags = read_csv(out / "flags.csv")
+    flagged = {(row["submission_a"], row["submission_b"]): row["kind"] for row in flags}
+    assert "shared wrong predictions" in flagged[("submission_1001", "submission_1007")]   # 5% of rows changed
+    assert "shared wrong predictions" in flagged[("submission_1001", "submission_1017")]   # 15%
+    assert ("submission_1008", "") in flagged and flagged[("submission_1008", "")] == "label lookup"
+    assert "identical files" in flagged[("submission_1001", "submission_1003")]            # the same hw2_numpy.py
+    independent = {"submission_1004", "submission_1005", "submission_1006", "submission_1009", "submission_1016",
+                   "submission_1018", "submission_1111", "submission_1013"}
+    for (a, b), kind in flagged.items():
+        if a in independent or b in independent:
+            assert "shared wrong predictions" not in kind, (a, b, kind)
+    report = (out / "report.html").read_text()
+    assert report.count("data:image/png;base64,") >= 4 and "<script" not in report
+    assert report.index("failures") < report.index("Totals") < report.index("Integrity flags")
+    assert "submission_1015" in report and "Ken (1011) is in submission_1011" in report
+    # A second run grades nothing again and writes the same gradebook.
+    again = run_regrade(export.parent, "--out", out, "--labels", labels_path, "--hidden-seed", SEED,
+                        "--only", "6.2,7.3", "--jobs", 2)
+    assert again.returncode == 0 and "0 to grade" in again.stdout, again.stdout[-2000:]
+    assert read_csv(out / "gradebook.csv") == rows
+
+
+# --------------------------------------------------------------------------- the class-level rules, on 7.3 alone
+
+# The mechanics (shards, jobs, resuming, comparing) on a part of the class: a grading of 7.3 costs
+# about a second, most of it the grader's start.
+SMALL_CLASS = ("submission_1001", "submission_1003", "submission_1007", "submission_1008", "submission_1009",
+               "submission_1011", "submission_1111", "submission_1014", "submission_1016")
+
+
+@pytest.fixture(scope="module")
+def export(tmp_path_factory, labels_file):
+    labels, labels_path = labels_file
+    uploads, expected = class_uploads(labels)
+    uploads = {key: uploads[key] for key in SMALL_CLASS}
+    return write_export(tmp_path_factory.mktemp("export"), uploads), uploads, expected
+
+
+def test_a_folder_of_zips_is_graded_by_student_name(tmp_path, labels_file):
+    labels, labels_path = labels_file
+    uploads, expected = class_uploads(labels)
+    folder = write_folder_of_zips(tmp_path / "zips", uploads)
+    out = tmp_path / "out"
+    process = run_regrade(folder, "--out", out, "--labels", labels_path, "--hidden-seed", SEED, "--only", "7.3")
+    assert process.returncode == 0, process.stderr[-3000:]
+    rows = {row["name"]: row for row in read_csv(out / "gradebook.csv")}
+    names = {uploads[key][0][0][0]: key for key in uploads if isinstance(uploads[key][2], dict)}
+    assert set(rows) == set(names)
+    for name, key in names.items():
+        assert rows[name]["7.3"] == expected[key][1] and rows[name]["submission"] == name, (name, rows[name])
+        assert rows[name]["sid"] == "" and rows[name]["6.2"] == ""
+
+
+def test_an_export_zip_without_metadata_is_graded_as_folders_with_a_note(tmp_path, export, labels_file):
+    top, uploads, expected = export
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w") as stream:
+        for path in sorted(top.rglob("*")):
+            if path.name != regrade.METADATA:
+                stream.write(path, path.relative_to(top.parent))   # folders too: an empty one stays
+    out = tmp_path / "out"
+    process = run_regrade(archive, "--out", out, "--labels", labels_file[1], "--hidden-seed", SEED, "--only", "7.3")
+    assert process.returncode == 0, process.stderr[-3000:]
+    rows = by_submission(read_csv(out / "gradebook.csv"))
+    assert rows["submission_1001"][0]["7.3"] == "10" and rows["submission_1001"][0]["name"] == "submission_1001"
+    assert "submission_1011" in rows and "submission_1111" in rows   # no sids: nothing to tell them apart
+    assert rows["submission_1014"][0]["status"].startswith("not graded: the submission folder is empty")
+    notes = json.loads((out / "class.json").read_text())["notes"]
+    assert any("no submission_metadata.yml" in note for note in notes)
+
+
+def test_three_shards_merged_equal_one_run_byte_for_byte(tmp_path, export, labels_file):
+    top, _, _ = export
+    common = ["--labels", labels_file[1], "--hidden-seed", SEED, "--only", "7.3"]
+    whole = run_regrade(top.parent, "--out", tmp_path / "whole", *common, "--jobs", 2)
+    assert whole.returncode == 0, whole.stderr[-3000:]
+    graded = set()
+    for k in range(3):
+        shard = run_regrade(top.parent, "--out", tmp_path / f"shard{k}", *common, "--shard", f"{k}/3")
+        assert shard.returncode == 0, shard.stderr[-3000:]
+        graded.update(path.stem for path in (tmp_path / f"shard{k}" / "graded").glob("*.json"))
+    shards = [tmp_path / f"shard{k}" for k in range(3)]
+    sizes = [len(list((shard / "graded").glob("*.json"))) for shard in shards]
+    listed = json.loads((tmp_path / "whole" / "class.json").read_text())["submissions"]
+    assert sum(sizes) == len(graded) == len(listed), sizes   # disjoint, and together the class
+    merged = run_regrade("merge", *shards, "--out", tmp_path / "merged", "--labels", labels_file[1])
+    assert merged.returncode == 0, merged.stderr[-3000:]
+    assert (tmp_path / "merged" / "gradebook.csv").read_bytes() == (tmp_path / "whole" / "gradebook.csv").read_bytes()
+    assert (tmp_path / "merged" / "flags.csv").read_bytes() == (tmp_path / "whole" / "flags.csv").read_bytes()
+    # A shard alone says which rows wait for the others.
+    alone = by_submission(read_csv(tmp_path / "shard0" / "gradebook.csv"))
+    assert any(rows[0]["status"].startswith("not graded yet") for rows in alone.values())
+    # Shards are the same for any order of the input: the assignment depends on the id alone.
+    assert all(regrade.in_shard(key, (k, 3)) for k in range(3) for key in
+               (path.stem for path in (shards[k] / "graded").glob("*.json")))
+    # Shards of another export are refused.
+    other = tmp_path / "other"
+    shutil.copytree(shards[1], other)
+    listing = json.loads((other / "class.json").read_text())
+    listing["submissions"].pop()
+    (other / "class.json").write_text(json.dumps(listing))
+    refused = run_regrade("merge", shards[0], other, "--out", tmp_path / "bad")
+    assert refused.returncode == 2 and "differs" in refused.stderr
+
+
+def test_jobs_2_and_jobs_1_give_the_same_gradebook_and_compare_finds_who_moves(tmp_path, export, labels_file):
+    top, _, _ = export
+    labels, labels_path = labels_file
+    common = ["--hidden-seed", SEED, "--only", "7.3"]
+    one = run_regrade(top.parent, "--out", tmp_path / "one", "--labels", labels_path, *common, "--jobs", 1)
+    two = run_regrade(top.parent, "--out", tmp_path / "two", "--labels", labels_path, *common, "--jobs", 2)
+    assert one.returncode == two.returncode == 0, one.stderr[-2000:] + two.stderr[-2000:]
+    assert (tmp_path / "one" / "gradebook.csv").read_bytes() == (tmp_path / "two" / "gradebook.csv").read_bytes()
+    # New labels (one image in ten relabeled): whose 7.3 moves, before it is deployed.
+    relabeled = labels.copy()
+    relabeled[::10] = (relabeled[::10] + 1) % 10
+    np.save(tmp_path / "new_labels.npy", relabeled)
+    new = run_regrade(top.parent, "--out", tmp_path / "new", "--labels", tmp_path / "new_labels.npy", *common,
+                      "--compare", tmp_path / "one" / "gradebook.csv")
+    assert new.returncode == 0, new.stderr[-2000:]
+    old_rows = {row["sid"]: row for row in read_csv(tmp_path / "one" / "gradebook.csv")}
+    new_rows = {row["sid"]: row for row in read_csv(tmp_path / "new" / "gradebook.csv")}
+    moved = {row["sid"]: row for row in read_csv(tmp_path / "new" / "changes.csv")}
+    expected_moves = {sid for sid in old_rows if old_rows[sid]["7.3"] != new_rows[sid]["7.3"]}
+    assert expected_moves and set(moved) == expected_moves
+    for sid in expected_moves:
+        assert moved[sid]["changed"] == f"7.3: {old_rows[sid]['7.3']} -> {new_rows[sid]['7.3']}"
+        assert (moved[sid]["total_before"], moved[sid]["total_after"]) == (old_rows[sid]["total"],
+                                                                           new_rows[sid]["total"])
+    assert "Changes against the older gradebook" in (tmp_path / "new" / "report.html").read_text()
+
+
+def test_an_interrupted_regrade_continues_where_it_stopped(tmp_path, export, labels_file):
+    top, _, _ = export
+    common = ["--labels", labels_file[1], "--hidden-seed", SEED, "--only", "7.3"]
+    out = tmp_path / "out"
+    process = subprocess.Popen([sys.executable, REGRADE, str(top.parent), "--out", str(out), *map(str, common)],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    records = out / "graded"
+    while process.poll() is None and len(list(records.glob("*.json")) if records.exists() else []) < 3:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)   # Ctrl-C (SIGTERM, as a killed SLURM job gets, is handled alike)
+    assert process.wait(timeout=60) != 0
+    done = {path.stem: path.stat().st_mtime_ns for path in records.glob("*.json")}
+    listed = len(json.loads((out / "class.json").read_text())["submissions"])
+    assert 3 <= len(done) < listed, (len(done), listed)
+    assert not list((out / "results").glob("*.grading"))                 # no half-written results
+    assert {path.stem for path in (out / "results").glob("*.json")} == set(done)
+    again = run_regrade(top.parent, "--out", out, *common)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert f"{len(done)} already graded" in again.stdout
+    assert all((records / f"{key}.json").stat().st_mtime_ns == stamp for key, stamp in done.items())
+    whole = run_regrade(top.parent, "--out", tmp_path / "whole", *common)
+    assert whole.returncode == 0
+    assert (out / "gradebook.csv").read_bytes() == (tmp_path / "whole" / "gradebook.csv").read_bytes()
+    # A changed upload or another grader (here: another seed) grades again.
+    upload = top / "submission_1016" / "submission.csv"
+    upload.write_bytes(upload.read_bytes().replace(b"Id,Category\n", b"Id,Category\n\n"))
+    try:
+        changed = run_regrade(top.parent, "--out", out, *common)
+        assert "1 to grade" in changed.stdout, changed.stdout[-1500:]
+    finally:
+        upload.write_bytes(upload.read_bytes().replace(b"Id,Category\n\n", b"Id,Category\n"))
+    other_seed = run_regrade(top.parent, "--out", out, *common[:2], "--hidden-seed", SEED + 1, "--only", "7.3")
+    assert "0 already graded" in other_seed.stdout, other_seed.stdout[-1500:]
+
+
+# --------------------------------------------------------------------------- bad input
+
+def write_metadata(folder, text):
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / regrade.METADATA).write_text(text)
+    (folder / "submission_1").mkdir(exist_ok=True)
+    (folder / "submission_1" / "submission.csv").write_text("Id,Category\n")
+    return folder
+
+
+@pytest.mark.parametrize("text, refusal", [
+    ("!!python/object/apply:os.system ['touch {canary}']\n", "not plain YAML"),
+    ("submission_1: !!python/object/new:os.system ['touch {canary}']\n", "not plain YAML"),
+    ("- submission_1\n- submission_2\n", "expected a mapping"),
+    ("submission_1: [unclosed\n", "not plain YAML"),
+])
+def test_metadata_that_is_not_plain_data_is_refused_and_builds_nothing(tmp_path, text, refusal):
+    canary = tmp_path / "canary"
+    folder = write_metadata(tmp_path / "export", text.format(canary=canary))
+    process = run_regrade(folder, "--out", tmp_path / "out", "--hidden-seed", SEED, "--only", "7.3")
+    assert process.returncode == 2 and refusal in process.stderr, process.stderr
+    assert not canary.exists()
+    assert not (tmp_path / "out" / "gradebook.csv").exists()
+
+
+def test_bad_metadata_entries_get_named_rows_and_the_rest_is_graded(tmp_path, labels_file):
+    folder = tmp_path / "export"
+    write_metadata(folder, "\n".join([
+        "submission_1:", "  :submitters:", "  - :name: Good", "    :sid: '1'",
+        "submission_2: just text",
+        "submission_3:", "  :submitters: []",
+        "../escape:", "  :submitters:", "  - :name: Sly", "    :sid: '3'",
+        "submission_4:", "  :submitters:", "  - [not, a, mapping]",
+    ]) + "\n")
+    (folder / "submission_1" / "submission.csv").write_bytes(csv_bytes(labels_file[0]))
+    (folder / "stray_folder").mkdir()
+    out = tmp_path / "out"
+    process = run_regrade(folder, "--out", out, "--labels", labels_file[1], "--hidden-seed", SEED, "--only", "7.3")
+    assert process.returncode == 0, process.stderr
+    rows = by_submission(read_csv(out / "gradebook.csv"))
+    assert rows["submission_1"][0]["7.3"] == "10"
+    assert "without a list of :submitters:" in rows["submission_2"][0]["status"]
+    assert "without a list of :submitters:" in rows["submission_3"][0]["status"]
+    assert "unsafe folder" in rows["../escape"][0]["status"] and rows["../escape"][0]["name"] == "Sly"
+    assert "no :name: or :sid:" in rows["submission_4"][0]["status"]
+    notes = json.loads((out / "class.json").read_text())["notes"]
+    assert any("stray_folder/" in note for note in notes)
+
+
+def test_a_hostile_export_zip_is_refused_before_anything_is_written_outside(tmp_path):
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w") as stream:
+        stream.writestr("../../outside.txt", "x")
+    process = run_regrade(archive, "--out", tmp_path / "out", "--hidden-seed", SEED)
+    assert process.returncode == 2 and "would land outside" in process.stderr
+    assert not (tmp_path / "outside.txt").exists() and not (tmp_path.parent / "outside.txt").exists()
+    (tmp_path / "not.zip").write_text("plain text")
+    process = run_regrade(tmp_path / "not.zip", "--out", tmp_path / "out", "--hidden-seed", SEED)
+    assert process.returncode == 2 and "not a zip" in process.stderr
+
+
+def test_a_grader_that_hangs_or_fails_is_a_named_row_never_a_silent_0(tmp_path, export, labels_file):
+    top, _, _ = export
+    out = tmp_path / "hang"
+    process = run_regrade(top.parent, "--out", out, "--hidden-seed", SEED, "--only", "7.3", "--timeout", 0,
+                          "--jobs", 2)
+    assert process.returncode == 0, process.stderr[-2000:]
+    rows = read_csv(out / "gradebook.csv")
+    graded_ids = {row["submission"] for row in rows if "not graded" not in row["status"]}
+    assert graded_ids and all(row["status"].startswith("grader failed: the grader did not finish in 0 s")
+                              and row["total"] == "" for row in rows if row["submission"] in graded_ids)
+    # The grader failing on its own set-up (no data where it looks): "contact the course staff", no points.
+    two = tmp_path / "two"
+    two.mkdir()
+    for name in ("ada", "ben"):
+        shutil.copyfile(top / "submission_1001" / "submission.zip", two / f"{name}.zip")
+    failing = run_regrade(two, "--out", tmp_path / "fail", "--hidden-seed", SEED, "--only", "6.2",
+                          env={"HW2_DATA_DIR": str(tmp_path / "no-data")})
+    assert failing.returncode == 0, failing.stderr[-2000:]
+    rows = read_csv(tmp_path / "fail" / "gradebook.csv")
+    assert len(rows) == 2 and all(row["status"].startswith("grader failed: the grader failed on this submission") and
+                        row["total"] == "" and row["6.2"] == "" for row in rows)
+
+
+def test_without_a_seed_or_with_a_wrong_shard_or_labels_it_says_the_fix(tmp_path, export):
+    top, _, _ = export
+    process = run_regrade(top.parent, "--out", tmp_path / "out")
+    assert process.returncode == 2 and "--hidden-seed" in process.stderr and "--autograder" in process.stderr
+    process = run_regrade(top.parent, "--out", tmp_path / "out", "--hidden-seed", 1, "--shard", "3/3")
+    assert process.returncode == 2 and "0 <= K < N" in process.stderr
+    process = run_regrade(top.parent, "--out", tmp_path / "out", "--hidden-seed", 1, "--only", "6.9")
+    assert process.returncode == 2 and "no such part 6.9" in process.stderr
+    (tmp_path / "labels.npy").write_bytes(b"not an array")
+    process = run_regrade(top.parent, "--out", tmp_path / "out", "--hidden-seed", 1, "--labels", tmp_path / "labels.npy")
+    assert process.returncode == 2 and "not a .npy array" in process.stderr
+    assert not (tmp_path / "out" / "graded").exists()
+
+
+def test_the_autograder_zip_gives_the_seed_and_the_labels(tmp_path, export, labels_file):
+    top, _, _ = export
+    archive = tmp_path / "autograder.zip"
+    with zipfile.ZipFile(archive, "w") as stream:
+        stream.writestr("hidden_seed.txt", f"{SEED}\n")
+        stream.write(labels_file[1], "private_test_y.npy")
+    out = tmp_path / "out"
+    process = run_regrade(top.parent, "--out", out, "--autograder", archive, "--only", "7.3")
+    assert process.returncode == 0, process.stderr[-2000:]
+    assert by_submission(read_csv(out / "gradebook.csv"))["submission_1008"][0]["7.3"] == "10"
+    assert os.stat(out / "private_test_y.npy").st_mode & 0o077 == 0   # the labels stay the staff's
+
+
+# --------------------------------------------------------------------------- the flags' rules, directly
+
+def test_shared_wrong_answers_count_pairs_exactly():
+    labels = np.array([0, 1, 2, 3, 4, 5])
+    predictions = np.array([[0, 2, 3, 3, 5, 6],    # wrong on 1, 2, 4, 5
+                            [0, 2, 4, 3, 5, 5],    # wrong on 1, 2, 4
+                            [0, 1, 2, 3, 4, 5]])   # never wrong
+    both, same = integrity.shared_wrong_answers(predictions, labels)
+    assert both[0, 1] == 3 and same[0, 1] == 2          # images 1 and 4 the same wrong class, 2 not
+    assert both[0, 0] == 4 and same[0, 0] == 4 and both[0, 2] == 0 and both[1, 0] == both[0, 1]
+
+
+def test_a_pair_is_flagged_only_far_above_the_class():
+    shares = np.array([0.30, 0.32, 0.35, 0.28, 0.31, 0.33, 0.29, 0.34])
+    threshold = integrity.share_threshold(shares)
+    assert threshold == pytest.approx(0.315 + 6 * 0.03)   # median + 6 x max(1.4826 x MAD 0.02, floor 0.03)
+    assert integrity.share_threshold(np.full(10, 0.3)) == pytest.approx(0.3 + 6 * 0.03)
+    wide = np.array([0.1, 0.2, 0.3, 0.4, 0.5])   # MAD 0.1: the spread is 0.14826
+    assert integrity.share_threshold(wide) == pytest.approx(0.3 + 6 * 1.4826 * 0.1)
