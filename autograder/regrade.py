@@ -578,7 +578,8 @@ def changes(old_rows, new_rows):
     return found
 
 
-def write_outputs(out, listing, out_dirs, labels, compare=None, similarity=None):
+def write_outputs(out, listing, out_dirs, labels, compare=None, similarity=None,
+                  lookup_accuracy=integrity.LOOKUP_ACCURACY):
     """gradebook.csv, flags.csv, changes.csv and report.html of the graded class in out."""
     old_rows = read_gradebook(compare) if compare else None   # before writing: it may be this very file
     rows = gradebook_rows(listing, out_dirs)
@@ -586,7 +587,7 @@ def write_outputs(out, listing, out_dirs, labels, compare=None, similarity=None)
     records = {entry["id"]: find_graded(out_dirs, entry["id"]) for entry in listing["submissions"]}
     graded = {submission_id: pair for submission_id, pair in records.items() if pair[0] is not None}
     flags = integrity.flags(listing, {key: record for key, (record, _) in graded.items()},
-                            intake.load_labels(labels) if labels else None, similarity)
+                            intake.load_labels(labels) if labels else None, similarity, lookup_accuracy)
     atomic_write_text(os.path.join(out, "flags.csv"), integrity.flags_text(flags.rows))
     moved = None
     if compare:
@@ -665,7 +666,7 @@ def regrade(args):
     grader = Grader(seed, labels, args.only or "", args.timeout)
     seconds = grade_class(klass, grader, args.out, args.jobs, args.shard)
     print(f"regrade: graded in {seconds:.0f} s")
-    write_outputs(args.out, listing, [args.out], labels, args.compare, args.similarity)
+    write_outputs(args.out, listing, [args.out], labels, args.compare, args.similarity, args.lookup_accuracy)
     return 0
 
 
@@ -703,7 +704,7 @@ def merge(args):
                          "--only differ); regrade every shard with the same autograder")
     atomic_write_text(os.path.join(args.out, "class.json"), json.dumps(listings[0], indent=1) + "\n")
     _, labels = grader_inputs(args, args.out)
-    write_outputs(args.out, listings[0], [args.out], labels, args.compare, args.similarity)
+    write_outputs(args.out, listings[0], [args.out], labels, args.compare, args.similarity, args.lookup_accuracy)
     return 0
 
 
@@ -730,6 +731,9 @@ def main(argv=None):
     parser.add_argument("--labels", help="private_test_y.npy, without --autograder")
     parser.add_argument("--compare", help="an older gradebook.csv: whose points change (changes.csv, the report)")
     parser.add_argument("--similarity", help="`make similarity`'s pairs.csv, shown beside the flags")
+    parser.add_argument("--lookup-accuracy", type=float, default=integrity.LOOKUP_ACCURACY,
+                        help="flag a private-test accuracy above this as looked-up labels "
+                             f"(default {integrity.LOOKUP_ACCURACY})")
     args = parser.parse_args(argv[1:] if merging else argv)
     if not merging and args.jobs < 1:
         parser.error("--jobs must be at least 1")

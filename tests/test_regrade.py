@@ -360,19 +360,20 @@ def test_jobs_2_and_jobs_1_give_the_same_gradebook_and_compare_finds_who_moves(t
     relabeled = labels.copy()
     relabeled[::10] = (relabeled[::10] + 1) % 10
     np.save(tmp_path / "new_labels.npy", relabeled)
-    new = run_regrade(top.parent, "--out", tmp_path / "new", "--labels", tmp_path / "new_labels.npy", *common,
-                      "--compare", tmp_path / "one" / "gradebook.csv")
+    # Compared with the gradebook this very run replaces (it is read first).
+    new = run_regrade(top.parent, "--out", tmp_path / "two", "--labels", tmp_path / "new_labels.npy", *common,
+                      "--compare", tmp_path / "two" / "gradebook.csv")
     assert new.returncode == 0, new.stderr[-2000:]
     old_rows = {row["sid"]: row for row in read_csv(tmp_path / "one" / "gradebook.csv")}
-    new_rows = {row["sid"]: row for row in read_csv(tmp_path / "new" / "gradebook.csv")}
-    moved = {row["sid"]: row for row in read_csv(tmp_path / "new" / "changes.csv")}
+    new_rows = {row["sid"]: row for row in read_csv(tmp_path / "two" / "gradebook.csv")}
+    moved = {row["sid"]: row for row in read_csv(tmp_path / "two" / "changes.csv")}
     expected_moves = {sid for sid in old_rows if old_rows[sid]["7.3"] != new_rows[sid]["7.3"]}
     assert expected_moves and set(moved) == expected_moves
     for sid in expected_moves:
         assert moved[sid]["changed"] == f"7.3: {old_rows[sid]['7.3']} -> {new_rows[sid]['7.3']}"
         assert (moved[sid]["total_before"], moved[sid]["total_after"]) == (old_rows[sid]["total"],
                                                                            new_rows[sid]["total"])
-    assert "Changes against the older gradebook" in (tmp_path / "new" / "report.html").read_text()
+    assert "Changes against the older gradebook" in (tmp_path / "two" / "report.html").read_text()
 
 
 def test_an_interrupted_regrade_continues_where_it_stopped(tmp_path, export, labels_file):
@@ -517,26 +518,115 @@ def test_the_autograder_zip_gives_the_seed_and_the_labels(tmp_path, export, labe
     out = tmp_path / "out"
     process = run_regrade(top.parent, "--out", out, "--autograder", archive, "--only", "7.3")
     assert process.returncode == 0, process.stderr[-2000:]
-    assert by_submission(read_csv(out / "gradebook.csv"))["submission_1008"][0]["7.3"] == "10"
+    rows = by_submission(read_csv(out / "gradebook.csv"))
+    assert rows["submission_1008"][0]["7.3"] == "10"
+    assert rows["submission_1014"][0]["status"] == "not graded: the submission folder is empty (nothing uploaded)"
     assert os.stat(out / "private_test_y.npy").st_mode & 0o077 == 0   # the labels stay the staff's
 
 
 # --------------------------------------------------------------------------- the flags' rules, directly
 
-def test_shared_wrong_answers_count_pairs_exactly():
+def test_same_mistakes_are_counted_exactly():
     labels = np.array([0, 1, 2, 3, 4, 5])
     predictions = np.array([[0, 2, 3, 3, 5, 6],    # wrong on 1, 2, 4, 5
                             [0, 2, 4, 3, 5, 5],    # wrong on 1, 2, 4
                             [0, 1, 2, 3, 4, 5]])   # never wrong
-    both, same = integrity.shared_wrong_answers(predictions, labels)
-    assert both[0, 1] == 3 and same[0, 1] == 2          # images 1 and 4 the same wrong class, 2 not
-    assert both[0, 0] == 4 and same[0, 0] == 4 and both[0, 2] == 0 and both[1, 0] == both[0, 1]
+    wrong, same = integrity.same_mistakes(predictions, labels)
+    assert wrong.tolist() == [4, 3, 0]
+    assert same[0, 1] == same[1, 0] == 2              # images 1 and 4 the same wrong class, 2 not
+    assert same[0, 0] == 4 and same[0, 2] == 0
 
 
-def test_a_pair_is_flagged_only_far_above_the_class():
-    shares = np.array([0.30, 0.32, 0.35, 0.28, 0.31, 0.33, 0.29, 0.34])
+def test_a_pair_is_flagged_only_far_above_the_class_and_above_the_floor():
+    shares = np.array([0.60, 0.62, 0.65, 0.58, 0.61, 0.63, 0.59, 0.64])
     threshold = integrity.share_threshold(shares)
-    assert threshold == pytest.approx(0.315 + 6 * 0.03)   # median + 6 x max(1.4826 x MAD 0.02, floor 0.03)
-    assert integrity.share_threshold(np.full(10, 0.3)) == pytest.approx(0.3 + 6 * 0.03)
-    wide = np.array([0.1, 0.2, 0.3, 0.4, 0.5])   # MAD 0.1: the spread is 0.14826
-    assert integrity.share_threshold(wide) == pytest.approx(0.3 + 6 * 1.4826 * 0.1)
+    assert threshold == pytest.approx(0.615 + 6 * 0.03)   # median + 6 x max(1.4826 x MAD 0.02, floor 0.03)
+    assert integrity.share_threshold(np.full(10, 0.3)) == 0.75   # the floor: a class of strangers
+    wide = np.array([0.5, 0.6, 0.7, 0.8, 0.9])   # MAD 0.1: the spread is 0.14826
+    assert integrity.share_threshold(wide) == pytest.approx(0.7 + 6 * 1.4826 * 0.1)
+
+
+def listing_of(*ids):
+    return {"submissions": [{"id": key, "sha256": "", "created_at": "",
+                             "submitters": [{"name": f"name-{key}", "sid": f"sid-{key}", "email": f"{key}@x"}]}
+                            for key in ids], "ungraded": [], "notes": []}
+
+
+def test_identical_files_count_but_the_starters_own_files_do_not():
+    given = integrity.starter_digests()
+    name = next(iter(given))
+    records = {"a": {"files": {name: given[name], "hw2_numpy.py": "1" * 64, "empty.txt": integrity.EMPTY_SHA256}},
+               "b": {"files": {name: given[name], "hw2_numpy.py": "1" * 64, "empty.txt": integrity.EMPTY_SHA256}},
+               "c": {"files": {name: given[name], "hw2_numpy.py": "2" * 64}}}
+    assert integrity.identical_files(records) == [("a", "b", ["hw2_numpy.py"])]
+
+
+def test_code_similarity_joins_the_flags_by_name_sid_or_id(tmp_path):
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text("student_a,student_b,similarity\nname-a,sid-b,0.91\nc,name-a,0.49\nname-c,nobody,0.99\n")
+    records = {key: {"files": {}, "predictions": ""} for key in "abc"}
+    found = integrity.flags(listing_of("a", "b", "c"), records, None, str(pairs))
+    assert [(row["submission_a"], row["submission_b"], row["kind"], row["code_similarity"]) for row in found.rows] \
+        == [("a", "b", "code similarity", "0.91")]   # 0.49 is under similarity.py's 0.5; "nobody" is no one
+
+
+def test_a_copy_that_keeps_every_mistake_is_flagged_and_strangers_are_not():
+    rng = np.random.default_rng(3)
+    labels = rng.integers(0, 10, 2000)
+
+    def student(accuracy, seed):
+        return predictions_with(labels, accuracy, seed)
+    original = student(0.9, 1)                       # 200 mistakes
+    copy = edited(original, 0.2, 2)                  # 400 rows changed: most of the mistakes kept
+    strangers = [student(accuracy, 10 + index) for index, accuracy in enumerate((0.7, 0.75, 0.8, 0.85, 0.72))]
+    students = {"original": original, "copy": copy, **{f"s{index}": p for index, p in enumerate(strangers)}}
+    records = {key: {"files": {}, "predictions": "".join(map(str, p))} for key, p in students.items()}
+    found = integrity.flags(listing_of(*students), records, labels)
+    assert [(row["submission_a"], row["submission_b"]) for row in found.rows] == [("copy", "original")]
+    assert "of the 200 mistakes of the one with fewer" in found.rows[0]["evidence"]
+    assert len(found.shares) == 21 and np.median(found.shares) < 0.1
+
+
+def test_label_lookup_is_flagged_above_its_option_only():
+    labels = np.arange(200) % 10
+    near = labels.copy()
+    near[:6] = (near[:6] + 1) % 10          # 97% right
+    records = {"a": {"files": {}, "predictions": "".join(map(str, near))},
+               "b": {"files": {}, "predictions": "".join(map(str, labels))}}
+    kinds = {row["submission_a"]: row["kind"] for row in integrity.flags(listing_of("a", "b"), records, labels).rows}
+    assert kinds == {"a": "label lookup", "b": "label lookup"}
+    strict = integrity.flags(listing_of("a", "b"), records, labels, lookup_accuracy=0.98).rows
+    assert [row["submission_a"] for row in strict] == ["b"]
+
+
+def test_keep_latest_keeps_each_students_newest_and_drops_empty_submissions():
+    ada, ben = regrade.Submitter("Ada", "1", "a@x"), regrade.Submitter("Ben", "2", "b@x")
+    klass = regrade.Class([regrade.Submission("old", "", [ada, ben], "2020-03-01T00:00:00+00:00"),
+                           regrade.Submission("new", "", [ada], "2020-03-02T00:00:00+00:00"),
+                           regrade.Submission("newest_ben", "", [ben], "2020-03-03T00:00:00+00:00")], [], [])
+    kept = regrade.keep_latest(klass)
+    assert [(s.id, [who.name for who in s.submitters]) for s in kept.submissions] == [("new", ["Ada"]),
+                                                                                       ("newest_ben", ["Ben"])]
+    assert sum("kept the latest" in note for note in kept.notes) == 2
+    assert any(note.startswith("old: every submitter has a later submission") for note in kept.notes)
+
+
+def test_changes_name_each_test_that_moved_and_who_is_only_on_one_side():
+    row = lambda sid, relu, total: {"name": f"n{sid}", "sid": sid, "email": "", "6.2": relu, "total": total,  # noqa
+                                    "status": "graded"}
+    old = [row("1", "2", "12"), row("2", "2", "12"), row("3", "0", "0"), row("5", "2", "2")]
+    new = [row("1", "2", "12"), row("2", "0", "10"), row("4", "2", "2"), {**row("5", "2", "2"), "status": "graded "
+                                                                          "(reading the upload: x: a link)"}]
+    found = {entry["sid"]: entry for entry in regrade.changes(old, new)}
+    assert set(found) == {"2", "3", "4", "5"}
+    assert found["5"]["changed"] == "status: graded -> graded (reading the upload: x: a link)"
+    assert found["2"]["changed"] == "6.2: 2 -> 0" and (found["2"]["total_before"], found["2"]["total_after"]) == \
+        ("12", "10")
+    assert found["3"]["changed"] == "only in the old gradebook" and found["4"]["changed"] == "only in the new gradebook"
+
+
+def test_shards_split_any_class_into_disjoint_parts_that_cover_it():
+    ids = [f"submission_{index}" for index in range(300)]
+    parts = [[key for key in ids if regrade.in_shard(key, (k, 4))] for k in range(4)]
+    assert sorted(sum(parts, [])) == sorted(ids) and all(40 < len(part) < 110 for part in parts)
+    assert parts[2] == [key for key in reversed(ids) if regrade.in_shard(key, (2, 4))][::-1]
