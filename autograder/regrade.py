@@ -52,6 +52,7 @@ from autograder import class_report, integrity, intake, package, scoring  # noqa
 from hw2_data import atomic_write_text  # noqa: E402
 
 GRADER = os.path.join(PROJECT, "autograder", "grade.py")
+CLASS_LEVEL_SOURCES = {"autograder/regrade.py", "autograder/integrity.py", "autograder/class_report.py"}
 METADATA = "submission_metadata.yml"
 # A grading that takes longer is stopped and reported as the grader's failure: the grader's own box
 # limits add up to well under this (BUDGETS in grade.py), so only a grader that hangs reaches it.
@@ -275,25 +276,24 @@ def created_at(value):
 
 
 def keep_latest(klass):
-    """One row per student: a sid (or email) in several submissions keeps the latest :created_at:.
+    """One row per student: a sid (or email) in several submissions keeps the latest :created_at:
+    (one without a date counts as the oldest; equal dates keep the larger id).
 
     A submission left with no submitters is not graded. Each such decision is a note."""
     latest = {}
     for submission in klass.submissions:
-        for who in submission.submitters:
-            key = who.sid or who.email
-            if key and (key not in latest or (submission.created_at, submission.id) > (latest[key].created_at,
-                                                                                      latest[key].id)):
+        for key in filter(None, (who.sid or who.email for who in submission.submitters)):
+            if key not in latest or (submission.created_at, submission.id) > (latest[key].created_at, latest[key].id):
                 latest[key] = submission
     kept = []
     for submission in klass.submissions:
-        superseded = [who for who in submission.submitters if (who.sid or who.email)
-                      and latest[who.sid or who.email] is not submission]
+        superseded = [who for who in submission.submitters
+                      if (who.sid or who.email) and latest[who.sid or who.email] is not submission]
         for who in superseded:
             newer = latest[who.sid or who.email]
             klass.notes.append(f"{who.name} ({who.sid or who.email}) is in {submission.id} "
-                               f"({submission.created_at or 'no date'}) and {newer.id} ({newer.created_at or 'no date'}): "
-                               f"kept the latest, {newer.id}")
+                               f"({submission.created_at or 'no date'}) and {newer.id} "
+                               f"({newer.created_at or 'no date'}): kept the latest, {newer.id}")
         submission.submitters = [who for who in submission.submitters if who not in superseded]
         if submission.submitters:
             kept.append(submission)
@@ -319,9 +319,12 @@ class Grader:
 
     @property
     def fingerprint(self):
+        """What a grading depends on: the sources the autograder zip carries but the class-level tools'
+        (a changed report does not regrade the class), the seed, the parts, the labels' content."""
         digest = hashlib.sha256()
         for name in package.reference_files():
-            digest.update(name.encode() + b"\0" + open(os.path.join(PROJECT, name), "rb").read() + b"\0")
+            if name not in CLASS_LEVEL_SOURCES:
+                digest.update(name.encode() + b"\0" + file_sha256(os.path.join(PROJECT, name)).encode())
         digest.update(f"seed={self.hidden_seed} only={self.only}".encode())
         digest.update(file_sha256(self.labels).encode() if self.labels else b"no labels")
         return digest.hexdigest()
@@ -413,7 +416,8 @@ def grade_submission(submission, grader, fingerprint, out, running):
         with open(partial) as stream:
             results = json.load(stream)
         if not results.get("tests"):
-            failure = f"the grader failed on this submission: {results.get('output', '')} (see logs/{submission.id}.txt)"
+            failure = f"the grader failed on this submission: {results.get('output', '')} " \
+                      f"(see logs/{submission.id}.txt)"
         os.replace(partial, os.path.join(out, "results", f"{submission.id}.json"))
     record = {"submission": submission.id, "upload_sha256": submission.sha256, "grader": fingerprint,
               "seconds": seconds, "peak_memory_bytes": usage.ru_maxrss * 1024, "failure": failure,
@@ -568,7 +572,8 @@ def changes(old_rows, new_rows):
             row = before or after
             found.append({"name": row["name"], "sid": row.get("sid", ""), "changed": "only in the "
                           + ("new" if before is None else "old") + " gradebook",
-                          "total_before": (before or {}).get("total", ""), "total_after": (after or {}).get("total", "")})
+                          "total_before": (before or {}).get("total", ""),
+                          "total_after": (after or {}).get("total", "")})
             continue
         moved = [f"{column}: {before.get(column, '') or '-'} -> {after.get(column, '') or '-'}"
                  for column in TEST_COLUMNS + ["status"] if before.get(column, "") != after.get(column, "")]

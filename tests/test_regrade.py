@@ -79,7 +79,8 @@ def forged_log(log_name, files):
 
 def numpy_work(numpy_source=None):
     """The reference's Part II files (hw2_numpy.py replaced by numpy_source) and their all-OK log."""
-    files = {name: hw2_submission.read_project_file(name) for name in hw2_submission.log_sources("evaluation_numpy.txt")}
+    files = {name: hw2_submission.read_project_file(name)
+             for name in hw2_submission.log_sources("evaluation_numpy.txt")}
     if numpy_source is not None:
         files["hw2_numpy.py"] = numpy_source.encode()
     files["evaluation_numpy.txt"] = forged_log("evaluation_numpy.txt", files)
@@ -123,7 +124,8 @@ def class_uploads(labels):
         "submission_1006": ([person("Fay", "1006")], "2020-03-20 21:05:00 -0400", {**attacked, **csv_of(0.72, 6)}),
         "submission_1007": ([person("Gus", "1007")], "2020-03-20 21:06:00 -0400",
                             {"submission.csv": csv_bytes(edited(reference, 0.05, 7), seed=7)}),
-        "submission_1008": ([person("Hal", "1008")], "2020-03-20 21:07:00 -0400", {"submission.csv": csv_bytes(labels)}),
+        "submission_1008": ([person("Hal", "1008")], "2020-03-20 21:07:00 -0400",
+                            {"submission.csv": csv_bytes(labels)}),
         "submission_1009": ([person("Ivy", "1009"), person("Jo", "1010")], "2020-03-20 21:08:00 -0400",
                             {"submission.zip": zip_bytes({**numpy_work(), **csv_of(0.76, 9)})}),
         "submission_1011": ([person("Ken", "1011")], "2020-03-19 10:00:00 -0400", csv_of(0.5, 11)),
@@ -504,7 +506,8 @@ def test_without_a_seed_or_with_a_wrong_shard_or_labels_it_says_the_fix(tmp_path
     process = run_regrade(top.parent, "--out", tmp_path / "out", "--hidden-seed", 1, "--only", "6.9")
     assert process.returncode == 2 and "no such part 6.9" in process.stderr
     (tmp_path / "labels.npy").write_bytes(b"not an array")
-    process = run_regrade(top.parent, "--out", tmp_path / "out", "--hidden-seed", 1, "--labels", tmp_path / "labels.npy")
+    process = run_regrade(top.parent, "--out", tmp_path / "out", "--hidden-seed", 1,
+                          "--labels", tmp_path / "labels.npy")
     assert process.returncode == 2 and "not a .npy array" in process.stderr
     assert not (tmp_path / "out" / "graded").exists()
 
@@ -630,3 +633,18 @@ def test_shards_split_any_class_into_disjoint_parts_that_cover_it():
     parts = [[key for key in ids if regrade.in_shard(key, (k, 4))] for k in range(4)]
     assert sorted(sum(parts, [])) == sorted(ids) and all(40 < len(part) < 110 for part in parts)
     assert parts[2] == [key for key in reversed(ids) if regrade.in_shard(key, (2, 4))][::-1]
+
+
+def test_the_graders_fingerprint_covers_what_grading_depends_on_and_not_the_class_tools(tmp_path):
+    from autograder import package
+    assert regrade.CLASS_LEVEL_SOURCES <= set(package.reference_files())   # the exclusions name real files
+    assert "autograder/grade.py" not in regrade.CLASS_LEVEL_SOURCES
+    labels = tmp_path / "labels.npy"
+    np.save(labels, np.zeros(PRIVATE_TEST_SIZE, np.int64))
+    base = regrade.Grader(1, str(labels), "", 60).fingerprint
+    assert base == regrade.Grader(1, str(labels), "", 5).fingerprint            # the timeout is no part of it
+    assert base != regrade.Grader(2, str(labels), "", 60).fingerprint
+    assert base != regrade.Grader(1, str(labels), "7.3", 60).fingerprint
+    assert base != regrade.Grader(1, "", "", 60).fingerprint
+    np.save(labels, np.ones(PRIVATE_TEST_SIZE, np.int64))
+    assert base != regrade.Grader(1, str(labels), "", 60).fingerprint          # the labels' content, not their path
