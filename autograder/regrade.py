@@ -489,10 +489,10 @@ def grade_class(klass, grader, out, jobs=1, shard=(0, 1)):
 
 # --------------------------------------------------------------------------- the class's files
 
-def class_listing(klass):
-    """class.json's content: everything about the class but where its uploads lie (shards on other
-    machines read the same export from other paths and must agree)."""
-    return {"submissions": [{"id": s.id, "sha256": s.sha256, "created_at": s.created_at,
+def class_listing(klass, fingerprint):
+    """class.json's content: the grader's fingerprint and everything about the class but where its
+    uploads lie (shards on other machines read the same export from other paths and must agree)."""
+    return {"grader": fingerprint, "submissions": [{"id": s.id, "sha256": s.sha256, "created_at": s.created_at,
                              "submitters": [dataclasses.asdict(who) for who in s.submitters]}
                             for s in sorted(klass.submissions, key=lambda s: s.id)],
             "ungraded": [{**dataclasses.asdict(who), "submission": submission_id, "reason": reason}
@@ -506,8 +506,8 @@ def gradebook_rows(listing, out_dirs):
     for entry in listing["submissions"]:
         cells, status = {}, ""
         record, results = find_graded(out_dirs, entry["id"])
-        if record is None:
-            status = "not graded yet: run regrade again (or merge every shard)"
+        if record is None or record["grader"] != listing["grader"]:
+            status = "not graded yet by this grader: run regrade again (or merge every shard)"
         elif record["upload_sha256"] != entry["sha256"]:
             status = "not graded: the record is of another upload; run regrade again"
         elif record["failure"]:
@@ -666,9 +666,9 @@ def regrade(args):
     klass = read_class(args.export, args.out)
     for submission in klass.submissions:
         submission.sha256 = upload_sha256(submission.upload)
-    listing = class_listing(klass)
-    atomic_write_text(os.path.join(args.out, "class.json"), json.dumps(listing, indent=1) + "\n")
     grader = Grader(seed, labels, args.only or "", args.timeout)
+    listing = class_listing(klass, grader.fingerprint)
+    atomic_write_text(os.path.join(args.out, "class.json"), json.dumps(listing, indent=1) + "\n")
     seconds = grade_class(klass, grader, args.out, args.jobs, args.shard)
     print(f"regrade: graded in {seconds:.0f} s")
     write_outputs(args.out, listing, [args.out], labels, args.compare, args.similarity, args.lookup_accuracy)
@@ -685,17 +685,19 @@ def merge(args):
         except (OSError, json.JSONDecodeError) as error:
             raise ClassError(f"{folder}: no readable class.json ({error}); give folders written by regrade") from None
     for folder, listing in zip(args.folders[1:], listings[1:]):
+        if listing.get("grader") != listings[0].get("grader"):
+            raise ClassError(f"{folder} was graded by another grader than {args.folders[0]} (sources, seed, labels "
+                             "or --only differ); regrade every shard with the same autograder and options")
         if listing != listings[0]:
             raise ClassError(f"{folder}/class.json differs from {args.folders[0]}/class.json: shards of different "
                              "exports (or of an export read differently); regrade them from the same export")
-    graders = set()
     os.makedirs(args.out, exist_ok=True)
     for entry in listings[0]["submissions"]:
         for folder in args.folders:
             record = read_record(folder, entry["id"])
-            if record is None or record["upload_sha256"] != entry["sha256"]:
+            if record is None or record["upload_sha256"] != entry["sha256"] or \
+                    record["grader"] != listings[0]["grader"]:
                 continue
-            graders.add(record["grader"])
             for kind, suffix in (("results", ".json"), ("logs", ".txt"), ("graded", ".json")):   # the record last
                 source = os.path.join(folder, kind, entry["id"] + suffix)
                 if os.path.isfile(source) and os.path.abspath(folder) != os.path.abspath(args.out):
@@ -704,9 +706,6 @@ def merge(args):
                     os.replace(os.path.join(args.out, kind, entry["id"] + suffix) + ".part",
                                os.path.join(args.out, kind, entry["id"] + suffix))
             break
-    if len(graders) > 1:
-        raise ClassError(f"the shards were graded by {len(graders)} different graders (sources, seed, labels or "
-                         "--only differ); regrade every shard with the same autograder")
     atomic_write_text(os.path.join(args.out, "class.json"), json.dumps(listings[0], indent=1) + "\n")
     _, labels = grader_inputs(args, args.out)
     write_outputs(args.out, listings[0], [args.out], labels, args.compare, args.similarity, args.lookup_accuracy)

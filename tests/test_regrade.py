@@ -336,7 +336,7 @@ def test_three_shards_merged_equal_one_run_byte_for_byte(tmp_path, export, label
     assert (tmp_path / "merged" / "flags.csv").read_bytes() == (tmp_path / "whole" / "flags.csv").read_bytes()
     # A shard alone says which rows wait for the others.
     alone = by_submission(read_csv(tmp_path / "shard0" / "gradebook.csv"))
-    assert any(rows[0]["status"].startswith("not graded yet") for rows in alone.values())
+    assert any(rows[0]["status"].startswith("not graded yet by this grader") for rows in alone.values())
     # Shards are the same for any order of the input: the assignment depends on the id alone.
     assert all(regrade.in_shard(key, (k, 3)) for k in range(3) for key in
                (path.stem for path in (shards[k] / "graded").glob("*.json")))
@@ -348,6 +348,20 @@ def test_three_shards_merged_equal_one_run_byte_for_byte(tmp_path, export, label
     (other / "class.json").write_text(json.dumps(listing))
     refused = run_regrade("merge", shards[0], other, "--out", tmp_path / "bad")
     assert refused.returncode == 2 and "differs" in refused.stderr
+    # Shards graded by another grader (here: another seed) are refused too.
+    reseeded = run_regrade(top.parent, "--out", tmp_path / "reseeded", *common[:2], "--hidden-seed", SEED + 1,
+                           "--only", "7.3", "--shard", "2/3")
+    assert reseeded.returncode == 0, reseeded.stderr[-2000:]
+    refused = run_regrade("merge", shards[0], shards[1], tmp_path / "reseeded", "--out", tmp_path / "bad")
+    assert refused.returncode == 2 and "another grader" in refused.stderr
+    # A shard graded by another grader into a folder of older records counts none of them.
+    mixed = run_regrade(top.parent, "--out", tmp_path / "whole", *common[:2], "--hidden-seed", SEED + 1,
+                        "--only", "7.3", "--shard", "0/3")
+    assert mixed.returncode == 0, mixed.stderr[-2000:]
+    rows = read_csv(tmp_path / "whole" / "gradebook.csv")
+    waiting = [row for row in rows if row["status"].startswith("not graded yet by this grader")]
+    assert {row["submission"] for row in waiting} == {entry["id"] for entry in listed
+                                                      if not regrade.in_shard(entry["id"], (0, 3))}
 
 
 def test_jobs_2_and_jobs_1_give_the_same_gradebook_and_compare_finds_who_moves(tmp_path, export, labels_file):
