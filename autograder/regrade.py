@@ -189,6 +189,10 @@ def read_folder(folder, work, notes):
             notes.append(f"{name}: neither a zip nor a folder of uploaded files: skipped")
             continue
         who = Submitter(student, "", "")
+        if any(submission.id == student for submission in submissions):
+            ungraded.append((who, student, f"not graded: {name} has the name of another submission here "
+                                            f"({student}); keep one of them"))
+            continue
         if not SAFE_ID.match(student):
             ungraded.append((who, student, "not graded: the name must be letters, digits and _.@+- "
                                             "(it names the result files); rename the zip"))

@@ -68,6 +68,7 @@ def main(argv=None):
     parser.add_argument("--out", help="keep the class and both runs here (default: a temporary folder)")
     args = parser.parse_args(argv)
     work = args.out or tempfile.mkdtemp(prefix="bench-regrade-")
+    os.makedirs(work, exist_ok=True)
     labels = np.random.default_rng(0).integers(0, 10, hw2_submission.PRIVATE_TEST_SIZE)
     np.save(os.path.join(work, "labels.npy"), labels)
     names = write_class(os.path.join(work, "class"), labels, args.students, args.slow_seconds)

@@ -296,6 +296,14 @@ def test_a_folder_of_zips_is_graded_by_student_name(tmp_path, labels_file):
     for name, key in names.items():
         assert rows[name]["7.3"] == expected[key][1] and rows[name]["submission"] == name, (name, rows[name])
         assert rows[name]["sid"] == "" and rows[name]["6.2"] == ""
+    # A folder and a zip of one name: the first in name order (the folder) is graded, the zip is a row
+    # that says why.
+    (folder / "Ada").mkdir()
+    (folder / "Ada" / "submission.csv").write_bytes(csv_bytes(predictions_with(labels, 0.5, 1)))
+    again = run_regrade(folder, "--out", out, "--labels", labels_path, "--hidden-seed", SEED, "--only", "7.3")
+    assert again.returncode == 0 and "1 to grade" in again.stdout, again.stdout[-2000:]
+    ada = [row for row in read_csv(out / "gradebook.csv") if row["name"] == "Ada"]
+    assert [row["7.3"] for row in ada] == ["0", ""] and "Ada.zip has the name of another" in ada[1]["status"]
 
 
 def test_an_export_zip_without_metadata_is_graded_as_folders_with_a_note(tmp_path, export, labels_file):
