@@ -17,7 +17,6 @@ student's results). Each flag is evidence to look at, not a verdict:
 import csv
 import dataclasses
 import hashlib
-import io
 import itertools
 import os
 
@@ -170,10 +169,3 @@ def similar_code(path, listing):
                 found.append((a, b, value))
     return found
 
-
-def flags_text(rows):
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, FLAG_COLUMNS, restval="", lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue()

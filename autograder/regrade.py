@@ -543,9 +543,10 @@ def find_graded(out_dirs, submission_id):
     return None, None
 
 
-def gradebook_text(rows):
+def csv_text(columns, rows):
+    """CSV text of rows (dicts) under columns; missing cells empty."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, GRADEBOOK_COLUMNS, restval="", lineterminator="\n")
+    writer = csv.DictWriter(buffer, columns, restval="", lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
     return buffer.getvalue()
@@ -592,20 +593,17 @@ def write_outputs(out, listing, out_dirs, labels, compare=None, similarity=None,
     """gradebook.csv, flags.csv, changes.csv and report.html of the graded class in out."""
     old_rows = read_gradebook(compare) if compare else None   # before writing: it may be this very file
     rows = gradebook_rows(listing, out_dirs)
-    atomic_write_text(os.path.join(out, "gradebook.csv"), gradebook_text(rows))
+    atomic_write_text(os.path.join(out, "gradebook.csv"), csv_text(GRADEBOOK_COLUMNS, rows))
     records = {entry["id"]: find_graded(out_dirs, entry["id"]) for entry in listing["submissions"]}
     graded = {submission_id: pair for submission_id, pair in records.items() if pair[0] is not None}
     flags = integrity.flags(listing, {key: record for key, (record, _) in graded.items()},
                             intake.load_labels(labels) if labels else None, similarity, lookup_accuracy)
-    atomic_write_text(os.path.join(out, "flags.csv"), integrity.flags_text(flags.rows))
+    atomic_write_text(os.path.join(out, "flags.csv"), csv_text(integrity.FLAG_COLUMNS, flags.rows))
     moved = None
     if compare:
         moved = changes(old_rows, rows)
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, ["name", "sid", "changed", "total_before", "total_after"], lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(moved)
-        atomic_write_text(os.path.join(out, "changes.csv"), buffer.getvalue())
+        atomic_write_text(os.path.join(out, "changes.csv"),
+                          csv_text(["name", "sid", "changed", "total_before", "total_after"], moved))
     class_report.write(os.path.join(out, "report.html"), rows, graded, flags, listing["notes"], moved)
     failed = [row for row in rows if not row["status"].startswith("graded")]
     print(f"regrade: {out}/gradebook.csv: {len(rows)} rows, {len(failed)} not graded or failed; "

@@ -25,7 +25,8 @@ import numpy as np  # noqa: E402
 
 import hw2_submission  # noqa: E402
 from bench_grade import machine  # noqa: E402
-from test_regrade import csv_bytes, forged_log, predictions_with  # noqa: E402
+from test_grade import forged_log  # noqa: E402
+from test_regrade import csv_bytes, predictions_with  # noqa: E402
 
 PROJECTED_STUDENTS, SLURM_TASKS = 200, 16
 
