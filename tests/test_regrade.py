@@ -21,7 +21,7 @@ import pytest
 
 import hw2_submission
 import hw2_utils
-from autograder import integrity, regrade
+from autograder import integrity, regrade, submissions
 from hw2_data import PRIVATE_TEST_SIZE
 from staff import starter
 from test_grade import forged_log
@@ -163,7 +163,7 @@ def write_export(folder, uploads):
         (top / submission_id).mkdir(parents=True)
         for name, data in (files or {}).items():
             (top / submission_id / name).write_bytes(data)
-    (top / regrade.METADATA).write_text("\n".join(lines) + "\n")
+    (top / submissions.METADATA).write_text("\n".join(lines) + "\n")
     return top
 
 
@@ -303,7 +303,7 @@ def test_an_export_zip_without_metadata_is_graded_as_folders_with_a_note(tmp_pat
     archive = tmp_path / "export.zip"
     with zipfile.ZipFile(archive, "w") as stream:
         for path in sorted(top.rglob("*")):
-            if path.name != regrade.METADATA:
+            if path.name != submissions.METADATA:
                 stream.write(path, path.relative_to(top.parent))   # folders too: an empty one stays
     out = tmp_path / "out"
     process = run_regrade(archive, "--out", out, "--labels", labels_file[1], "--hidden-seed", SEED, "--only", "7.3")
@@ -431,7 +431,7 @@ def test_an_interrupted_regrade_continues_where_it_stopped(tmp_path, export, lab
 
 def write_metadata(folder, text):
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / regrade.METADATA).write_text(text)
+    (folder / submissions.METADATA).write_text(text)
     (folder / "submission_1").mkdir(exist_ok=True)
     (folder / "submission_1" / "submission.csv").write_text("Id,Category\n")
     return folder
@@ -617,11 +617,11 @@ def test_label_lookup_is_flagged_above_its_option_only():
 
 
 def test_keep_latest_keeps_each_students_newest_and_drops_empty_submissions():
-    ada, ben = regrade.Submitter("Ada", "1", "a@x"), regrade.Submitter("Ben", "2", "b@x")
-    klass = regrade.Class([regrade.Submission("old", "", [ada, ben], "2020-03-01T00:00:00+00:00"),
-                           regrade.Submission("new", "", [ada], "2020-03-02T00:00:00+00:00"),
-                           regrade.Submission("newest_ben", "", [ben], "2020-03-03T00:00:00+00:00")], [], [])
-    kept = regrade.keep_latest(klass)
+    ada, ben = submissions.Submitter("Ada", "1", "a@x"), submissions.Submitter("Ben", "2", "b@x")
+    klass = submissions.Class([submissions.Submission("old", "", [ada, ben], "2020-03-01T00:00:00+00:00"),
+                           submissions.Submission("new", "", [ada], "2020-03-02T00:00:00+00:00"),
+                           submissions.Submission("newest_ben", "", [ben], "2020-03-03T00:00:00+00:00")], [], [])
+    kept = submissions.keep_latest(klass)
     assert [(s.id, [who.name for who in s.submitters]) for s in kept.submissions] == [("new", ["Ada"]),
                                                                                        ("newest_ben", ["Ben"])]
     assert sum("kept the latest" in note for note in kept.notes) == 2
