@@ -252,12 +252,12 @@ def grade_attack(tmp_path, sources=None, extra_members=(), replace=None, selecte
     assert snapshot(reference_tree() + [paths.source]) == before
     secret = labels.tobytes()
     assert secret not in json.dumps(results).encode()
-    # What the box could have written there, had it not had its own. pytest's own folders are left
-    # out: private to root (0700), where the box cannot write, and where gradings of other pytest-xdist
-    # workers keep the same labels meanwhile.
+    # What the box could have written there, had it not had its own. Folders private to us (0700: pytest's
+    # own, other gradings' temporary roots) are left out: the box cannot write there, and other gradings
+    # running meanwhile (pytest-xdist workers, a regrade) may keep the same labels in them.
     for folder in SHARED_WRITABLE:
         for path in files_under(folder):
-            if in_pytests_private_folder(path):
+            if in_a_folder_closed_to_others(path, folder):
                 continue
             assert "hw2-attack" not in path
             data = recent_file(path, started)
@@ -267,17 +267,20 @@ def grade_attack(tmp_path, sources=None, extra_members=(), replace=None, selecte
     return Graded(results, str(root), secret)
 
 
-def in_pytests_private_folder(path):
-    """Whether path lies in a `pytest-of-USER` folder that is ours and closed to everyone else."""
-    head, found, _ = os.path.realpath(path).partition(os.sep + "pytest-of-")
-    if not found:
-        return False
-    top = head + found + os.path.realpath(path)[len(head + found):].split(os.sep, 1)[0]
-    try:
-        info = os.stat(top)
-    except FileNotFoundError:
-        return False
-    return info.st_uid == os.getuid() and info.st_mode & 0o077 == 0
+def in_a_folder_closed_to_others(path, shared):
+    """Whether a folder between the shared one and path is ours (this process's user) and closed to
+    everyone else (mode 0700): the box, another user, can write nothing there."""
+    folder = os.path.dirname(os.path.realpath(path))
+    shared = os.path.realpath(shared)
+    while folder.startswith(shared + os.sep):
+        try:
+            info = os.stat(folder)
+        except FileNotFoundError:
+            return False
+        if info.st_uid == os.getuid() and info.st_mode & 0o077 == 0:
+            return True
+        folder = os.path.dirname(folder)
+    return False
 
 
 def recent_file(path, since, max_bytes=2 ** 24):
@@ -720,3 +723,19 @@ def test_loose_files_win_over_a_stray_zip_in_the_upload(tmp_path):
     read, problems = intake.read_submission(str(tmp_path))
     assert read == {**files, "old.zip": (tmp_path / "old.zip").read_bytes()} and problems == []
     assert read["hw2_numpy.py"] == b"x = 1\n"
+
+
+def test_the_leak_scan_skips_only_folders_closed_to_others(tmp_path):
+    shared = tmp_path / "shared"
+    closed, open_inside, opened = shared / "closed", shared / "closed" / "open", shared / "opened"
+    for folder in (closed, open_inside, opened):
+        folder.mkdir(parents=True)
+    os.chmod(closed, 0o700)
+    os.chmod(open_inside, 0o777)
+    os.chmod(opened, 0o1777)
+    assert in_a_folder_closed_to_others(str(open_inside / "labels.npy"), str(shared))   # an ancestor is closed
+    assert not in_a_folder_closed_to_others(str(opened / "labels.npy"), str(shared))
+    assert not in_a_folder_closed_to_others(str(shared / "labels.npy"), str(shared))  # the shared folder itself
+    if os.geteuid() == 0:   # a 0700 folder of another user (the box's own) is scanned
+        os.chown(closed, 65534, 65534)
+        assert not in_a_folder_closed_to_others(str(closed / "labels.npy"), str(shared))
