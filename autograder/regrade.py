@@ -25,9 +25,11 @@ import argparse
 import concurrent.futures
 import csv
 import dataclasses
+import functools
 import hashlib
 import io
 import json
+import math
 import os
 import re
 import shutil
@@ -44,9 +46,9 @@ if PROJECT not in sys.path:
 
 from tqdm import tqdm  # noqa: E402
 
-from autograder import class_report, integrity, intake, package, scoring  # noqa: E402
+from autograder import class_report, integrity, intake, package, sandbox, scoring  # noqa: E402
 from autograder.submissions import ClassError, file_sha256, read_class, upload_sha256  # noqa: E402
-from hw2_data import atomic_write_text  # noqa: E402
+from hw2_data import atomic_write, atomic_write_text  # noqa: E402
 
 GRADER = os.path.join(PROJECT, "autograder", "grade.py")
 CLASS_LEVEL_SOURCES = {"autograder/regrade.py", "autograder/integrity.py", "autograder/class_report.py"}
@@ -55,9 +57,6 @@ CLASS_LEVEL_SOURCES = {"autograder/regrade.py", "autograder/integrity.py", "auto
 DEFAULT_TIMEOUT_SECONDS = 3600
 TEST_COLUMNS = [exercise.number for exercise in scoring.EXERCISES] + ["7.3"]   # handout order
 GRADEBOOK_COLUMNS = ["name", "sid", "email", "submission"] + TEST_COLUMNS + ["total", "status"]
-
-
-# --------------------------------------------------------------------------- reading the class
 
 
 # --------------------------------------------------------------------------- one grading
@@ -70,7 +69,7 @@ class Grader:
     only: str         # grade.py's --only, or ""
     timeout: int
 
-    @property
+    @functools.cached_property
     def fingerprint(self):
         """What a grading depends on: the sources the autograder zip carries but the class-level tools'
         (a changed report does not regrade the class), the seed, the parts, the labels' content."""
@@ -131,7 +130,10 @@ def grade_submission(submission, grader, fingerprint, out, running):
                                    stdin=subprocess.DEVNULL, start_new_session=True)
         running.add(process)
         try:
-            status, usage, timed_out = wait_with_usage(process.pid, grader.timeout)
+            timed_out, usage = sandbox.wait_with_usage(process, start + grader.timeout)
+            if timed_out:
+                with_process_group(process.pid, signal.SIGKILL)
+                _, usage = sandbox.wait_with_usage(process, math.inf)
         finally:
             running.remove(process)
     seconds = round(time.monotonic() - start, 1)
@@ -143,7 +145,7 @@ def grade_submission(submission, grader, fingerprint, out, running):
     if timed_out:
         failure = f"the grader did not finish in {grader.timeout} s and was stopped (see logs/{submission.id}.txt)"
     elif not os.path.isfile(partial):
-        failure = f"the grader exited with {os.waitstatus_to_exitcode(status)} and wrote no results " \
+        failure = f"the grader exited with {process.returncode} and wrote no results " \
                   f"(see logs/{submission.id}.txt)"
     else:
         with open(partial) as stream:
@@ -157,21 +159,6 @@ def grade_submission(submission, grader, fingerprint, out, running):
               **integrity.evidence(submission.upload)}
     atomic_write_text(os.path.join(out, "graded", f"{submission.id}.json"), json.dumps(record) + "\n")
     return record
-
-
-def wait_with_usage(pid, timeout):
-    """(wait status, rusage, timed out) of a child; after `timeout` seconds its process group is killed.
-    The rusage's peak memory is the largest of the grader and the processes it waited for."""
-    deadline = time.monotonic() + timeout
-    timed_out = False
-    while True:
-        waited, status, usage = os.wait4(pid, os.WNOHANG)
-        if waited:
-            return status, usage, timed_out
-        if time.monotonic() > deadline and not timed_out:
-            timed_out = True
-            with_process_group(pid, signal.SIGKILL)
-        time.sleep(0.2)
 
 
 def read_record(out, submission_id):
@@ -233,12 +220,13 @@ def class_listing(klass, fingerprint):
             "notes": klass.notes}
 
 
-def gradebook_rows(listing, out_dirs):
-    """Rows of the gradebook (dicts of GRADEBOOK_COLUMNS), one per submitter, sorted by name, sid, submission."""
+def gradebook_rows(listing, found):
+    """Rows of the gradebook (dicts of GRADEBOOK_COLUMNS), one per submitter, sorted by name, sid, submission.
+    found: submission id -> (record, results) as read_graded gives them."""
     rows = []
     for entry in listing["submissions"]:
         cells, status = {}, ""
-        record, results = find_graded(out_dirs, entry["id"])
+        record, results = found[entry["id"]]
         if record is None or record["grader"] != listing["grader"]:
             status = "not graded yet by this grader: run regrade again (or merge every shard)"
         elif record["upload_sha256"] != entry["sha256"]:
@@ -259,17 +247,13 @@ def gradebook_rows(listing, out_dirs):
     return sorted(rows, key=lambda row: (row["name"].lower(), row["sid"], row["submission"]))
 
 
-def find_graded(out_dirs, submission_id):
-    """(record, results) of a submission from the first folder that graded it, or (None, None)."""
-    for out in out_dirs:
-        record = read_record(out, submission_id)
-        if record is not None:
-            results = None
-            if not record["failure"]:
-                with open(os.path.join(out, "results", f"{submission_id}.json")) as stream:
-                    results = json.load(stream)
-            return record, results
-    return None, None
+def read_graded(out, submission_id):
+    """(record, results) of a submission graded in out (results None for a failed grading), or (None, None)."""
+    record = read_record(out, submission_id)
+    if record is None or record["failure"]:
+        return record, None
+    with open(os.path.join(out, "results", f"{submission_id}.json")) as stream:
+        return record, json.load(stream)
 
 
 def csv_text(columns, rows):
@@ -317,14 +301,16 @@ def changes(old_rows, new_rows):
     return found
 
 
-def write_outputs(out, listing, out_dirs, labels, compare=None, similarity=None,
-                  lookup_accuracy=integrity.LOOKUP_ACCURACY):
-    """gradebook.csv, flags.csv, changes.csv and report.html of the graded class in out."""
+def write_outputs(out, listing, labels, compare=None, similarity=None, lookup_accuracy=integrity.LOOKUP_ACCURACY):
+    """gradebook.csv, flags.csv, changes.csv and report.html of the class graded in out."""
     old_rows = read_gradebook(compare) if compare else None   # before writing: it may be this very file
-    rows = gradebook_rows(listing, out_dirs)
+    found = {entry["id"]: read_graded(out, entry["id"]) for entry in listing["submissions"]}
+    rows = gradebook_rows(listing, found)
     atomic_write_text(os.path.join(out, "gradebook.csv"), csv_text(GRADEBOOK_COLUMNS, rows))
-    records = {entry["id"]: find_graded(out_dirs, entry["id"]) for entry in listing["submissions"]}
-    graded = {submission_id: pair for submission_id, pair in records.items() if pair[0] is not None}
+    # The flags and the report count what the gradebook counts: this grader's records of these uploads.
+    graded = {entry["id"]: found[entry["id"]] for entry in listing["submissions"] if found[entry["id"]][0]
+              and found[entry["id"]][0]["grader"] == listing["grader"]
+              and found[entry["id"]][0]["upload_sha256"] == entry["sha256"]}
     flags = integrity.flags(listing, {key: record for key, (record, _) in graded.items()},
                             intake.load_labels(labels) if labels else None, similarity, lookup_accuracy)
     atomic_write_text(os.path.join(out, "flags.csv"), csv_text(integrity.FLAG_COLUMNS, flags.rows))
@@ -357,10 +343,11 @@ def grader_inputs(args, out):
             raise ClassError(f"--autograder {args.autograder}: not an autograder zip with hidden_seed.txt and "
                              f"private_test_y.npy ({error}); build it with `make autograder LABELS=...`") from None
         path = os.path.join(out, "private_test_y.npy")
-        descriptor = os.open(path + ".part", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "wb") as stream:
-            stream.write(labels)
-        os.replace(path + ".part", path)
+
+        def write_private(tmp_path):   # the labels stay the staff's
+            with os.fdopen(os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as stream:
+                stream.write(labels)
+        atomic_write(path, write_private)
         if args.hidden_seed is not None and args.hidden_seed != seed:
             raise ClassError("--hidden-seed differs from the autograder zip's; give one of them")
         return seed, path
@@ -402,7 +389,7 @@ def regrade(args):
     atomic_write_text(os.path.join(args.out, "class.json"), json.dumps(listing, indent=1) + "\n")
     seconds = grade_class(klass, grader, args.out, args.jobs, args.shard)
     print(f"regrade: graded in {seconds:.0f} s")
-    write_outputs(args.out, listing, [args.out], labels, args.compare, args.similarity, args.lookup_accuracy)
+    write_outputs(args.out, listing, labels, args.compare, args.similarity, args.lookup_accuracy)
     return 0
 
 
@@ -432,14 +419,12 @@ def merge(args):
             for kind, suffix in (("results", ".json"), ("logs", ".txt"), ("graded", ".json")):   # the record last
                 source = os.path.join(folder, kind, entry["id"] + suffix)
                 if os.path.isfile(source) and os.path.abspath(folder) != os.path.abspath(args.out):
-                    os.makedirs(os.path.join(args.out, kind), exist_ok=True)
-                    shutil.copyfile(source, os.path.join(args.out, kind, entry["id"] + suffix) + ".part")
-                    os.replace(os.path.join(args.out, kind, entry["id"] + suffix) + ".part",
-                               os.path.join(args.out, kind, entry["id"] + suffix))
+                    atomic_write(os.path.join(args.out, kind, entry["id"] + suffix),
+                                 functools.partial(shutil.copyfile, source))
             break
     atomic_write_text(os.path.join(args.out, "class.json"), json.dumps(listings[0], indent=1) + "\n")
     _, labels = grader_inputs(args, args.out)
-    write_outputs(args.out, listings[0], [args.out], labels, args.compare, args.similarity, args.lookup_accuracy)
+    write_outputs(args.out, listings[0], labels, args.compare, args.similarity, args.lookup_accuracy)
     return 0
 
 

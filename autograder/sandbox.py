@@ -336,7 +336,8 @@ def run_boxed(argv, scratch, *, limits=Limits(), env=None, identity=None, result
                 return Outcome(-1, False, 0.0, "", "", None, f"could not start {argv[0]}: {error}", isolate)
             timed_out, cpu_seconds = True, None
             try:
-                timed_out, cpu_seconds = _wait_with_usage(process, start + limits.wall_seconds)
+                timed_out, usage = wait_with_usage(process, start + limits.wall_seconds)
+                cpu_seconds = None if usage is None else usage.ru_utime + usage.ru_stime
             finally:
                 try:
                     os.killpg(process.pid, signal.SIGKILL)   # the whole session, finished or not
@@ -361,15 +362,16 @@ def run_boxed(argv, scratch, *, limits=Limits(), env=None, identity=None, result
     return Outcome(process.returncode, timed_out, seconds, stdout, stderr, result, problem, isolate)
 
 
-def _wait_with_usage(process, deadline):
-    """(timed out, CPU seconds the child used or None) of waiting for `process` until `deadline`
-    (time.monotonic()); reaps it with its resource usage and sets process.returncode."""
+def wait_with_usage(process, deadline):
+    """(timed out, the child's resource usage or None) of waiting for `process` (a Popen) until
+    `deadline` (time.monotonic()); reaps it with its usage (its CPU time, and as peak memory the
+    largest of it and the processes it waited for) and sets process.returncode."""
     pause = 0.002
     while True:
         pid, status, usage = os.wait4(process.pid, os.WNOHANG)
         if pid:
             process.returncode = os.waitstatus_to_exitcode(status)
-            return False, usage.ru_utime + usage.ru_stime
+            return False, usage
         if time.monotonic() >= deadline:
             return True, None
         time.sleep(pause)

@@ -288,6 +288,8 @@ def test_a_folder_of_zips_is_graded_by_student_name(tmp_path, labels_file):
     for name, key in names.items():
         assert rows[name]["7.3"] == expected[key][1] and rows[name]["submission"] == name, (name, rows[name])
         assert rows[name]["sid"] == "" and rows[name]["6.2"] == ""
+    assert rows["Lu"]["status"].startswith("graded (reading the upload: Lu.zip: not a readable zip")
+    assert rows["Mo"]["status"].startswith("graded (reading the upload: ../hw2_numpy.py: folders are not allowed")
     # A folder and a zip of one name: the first in name order (the folder) is graded, the zip is a row
     # that says why.
     (folder / "Ada").mkdir()
@@ -355,6 +357,7 @@ def test_three_shards_merged_equal_one_run_byte_for_byte(tmp_path, export, label
     refused = run_regrade("merge", shards[0], shards[1], tmp_path / "reseeded", "--out", tmp_path / "bad")
     assert refused.returncode == 2 and "another grader" in refused.stderr
     # A shard graded by another grader into a folder of older records counts none of them.
+    assert not all(regrade.in_shard(key, (0, 3)) for key in flagged_in(tmp_path / "whole"))   # flagged before
     mixed = run_regrade(top.parent, "--out", tmp_path / "whole", *common[:2], "--hidden-seed", SEED + 1,
                         "--only", "7.3", "--shard", "0/3")
     assert mixed.returncode == 0, mixed.stderr[-2000:]
@@ -362,6 +365,11 @@ def test_three_shards_merged_equal_one_run_byte_for_byte(tmp_path, export, label
     waiting = [row for row in rows if row["status"].startswith("not graded yet by this grader")]
     assert {row["submission"] for row in waiting} == {entry["id"] for entry in listed
                                                       if not regrade.in_shard(entry["id"], (0, 3))}
+    assert all(regrade.in_shard(key, (0, 3)) for key in flagged_in(tmp_path / "whole"))   # nor do the flags
+
+
+def flagged_in(out):
+    return {row[side] for row in read_csv(out / "flags.csv") for side in ("submission_a", "submission_b")} - {""}
 
 
 def test_jobs_2_and_jobs_1_give_the_same_gradebook_and_compare_finds_who_moves(tmp_path, export, labels_file):
