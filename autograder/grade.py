@@ -407,7 +407,7 @@ def run_if_importable(box, kind, task, inputs, files, grading, module, timing_na
 def grade_part2(box, files, rng, grading, selected):
     """6.1-6.4: each exercise's hidden cases in a box of their own (a function that hangs costs only its exercise)."""
     if not selected & {exercise.number for exercise in EXERCISES if module_of(exercise.log) == "hw2_numpy"}:
-        return   # nothing to build: the reference (and TensorFlow with it) is not even imported
+        return   # nothing to build: the reference is not even imported
     import hw2_numpy   # the reference
     with quiet():
         built = hidden.part2_cases(hw2_numpy, rng)
@@ -589,7 +589,7 @@ def grade_root(paths, hidden_seed=None, user=None, selected=ALL_PARTS, budgets=N
         seed = read_hidden_seed(paths) if hidden_seed is None else hidden_seed
         data_dir = os.path.abspath(os.environ.get("HW2_DATA_DIR") or os.path.join(PROJECT, "data"))
         runs_student_code = bool(selected - {"7.3"})   # 7.3 alone reads only the CSV
-        if runs_student_code:   # (checking the data imports TensorFlow; checking the box starts one)
+        if runs_student_code:   # (checking the box starts an interpreter)
             check_data(data_dir)
         identity = None if not sandbox.is_root() else \
             sandbox.named_identity(user) if user else sandbox.default_identity()

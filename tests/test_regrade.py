@@ -403,17 +403,20 @@ def test_jobs_2_and_jobs_1_give_the_same_gradebook_and_compare_finds_who_moves(t
 def test_an_interrupted_regrade_continues_where_it_stopped(tmp_path, export, labels_file):
     top, _, _ = export
     common = ["--labels", labels_file[1], "--hidden-seed", SEED, "--only", "7.3"]
-    out = tmp_path / "out"
-    process = subprocess.Popen([sys.executable, REGRADE, str(top.parent), "--out", str(out), *map(str, common)],
-                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    records = out / "graded"
-    while process.poll() is None and len(list(records.glob("*.json")) if records.exists() else []) < 3:
-        time.sleep(0.05)
-    process.send_signal(signal.SIGINT)   # Ctrl-C (SIGTERM, as a killed SLURM job gets, is handled alike)
-    assert process.wait(timeout=60) != 0
+    for attempt in range(3):   # a machine busy enough to starve this process may let the run end first
+        out = tmp_path / f"out{attempt}"
+        process = subprocess.Popen([sys.executable, REGRADE, str(top.parent), "--out", str(out), *map(str, common)],
+                                   cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        records = out / "graded"
+        while process.poll() is None and not (records.exists() and list(records.glob("*.json"))):
+            time.sleep(0.02)
+        process.send_signal(signal.SIGINT)   # Ctrl-C (SIGTERM, as a killed SLURM job gets, is handled alike)
+        if process.wait(timeout=60) != 0:
+            break
+    assert process.returncode == 130, process.stderr.read()[-2000:]
     done = {path.stem: path.stat().st_mtime_ns for path in records.glob("*.json")}
     listed = len(json.loads((out / "class.json").read_text())["submissions"])
-    assert 3 <= len(done) < listed, (len(done), listed)
+    assert 1 <= len(done) < listed, (len(done), listed)
     assert not list((out / "results").glob("*.grading"))                 # no half-written results
     assert {path.stem for path in (out / "results").glob("*.json")} == set(done)
     again = run_regrade(top.parent, "--out", out, *common)
