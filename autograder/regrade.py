@@ -459,7 +459,10 @@ def main(argv=None):
         parser.error("--jobs must be at least 1")
     if merging:
         args.hidden_seed = None
-    signal.signal(signal.SIGTERM, signal.default_int_handler)   # a cancelled SLURM job stops like Ctrl-C
+    # Ctrl-C, and a cancelled SLURM job's SIGTERM, stop the regrade; SIGINT too when it was started in the
+    # background (a shell starts those with SIGINT ignored, and Python would keep ignoring it).
+    for stop in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop, signal.default_int_handler)
     try:
         return merge(args) if merging else regrade(args)
     except ClassError as error:
