@@ -45,8 +45,9 @@ class _SetUpOnLoad(importlib.abc.Loader):
     """TensorFlow's own loader, with its C++ start-up chatter hidden and the course's set-up run as
     soon as TensorFlow is loaded, by whichever line first uses it.
 
-    Loading is deferred (importlib's LazyLoader) until the first attribute of `tensorflow` is read:
-    code that never touches TensorFlow (Part II, numpy only, and the autograder's boxes for it)
+    Loading is deferred (importlib's LazyLoader) until the first attribute of `tensorflow` is read
+    (an `import tensorflow` statement reads one, so modules that import it load it): code that
+    never touches TensorFlow (Part II, numpy only, and the autograder's boxes for it)
     does not pay its start-up of seconds. Only file descriptor 2 is redirected, and only during the
     load (unless TF_CPP_MIN_LOG_LEVEL asks for C++ logs); a Python exception still propagates.
     """

@@ -148,3 +148,35 @@ def test_main_tests_exits_nonzero_on_failure():
 def test_timeit_returns_result_and_timedelta():
     result, elapsed = hw2_utils.timeit(lambda: 42)
     assert result == 42 and elapsed.total_seconds() >= 0
+
+
+# The graph seed of exercise() whether TensorFlow loads before or after it: hw2_utils loads TensorFlow
+# on its first use, and a seed set while it was not loaded must be the one its first graph gets.
+SEED_THEN_DRAW = ("import hw2_utils, sys\n"
+                  "tf = hw2_utils.tf\n"
+                  "def student_exercise():\n"
+                  "    hw2_utils.exercise(andrew_username='someone', seed={seed})\n"
+                  "{load}"
+                  "student_exercise()\n"
+                  "v = tf.random.uniform([3])\n"
+                  "print(tf.compat.v1.Session().run(v).tolist())\n")
+
+
+def test_the_exercise_seed_reaches_tensorflow_loaded_before_or_after_it():
+    def draw(seed, load_first):
+        load = "tf.constant(0)\nassert 'tensorflow.python' in sys.modules\n" if load_first else \
+            "assert 'tensorflow.python' not in sys.modules\n"
+        return run_python(SEED_THEN_DRAW.format(seed=seed, load=load)).splitlines()[-1]
+    assert draw(7, load_first=False) == draw(7, load_first=True)
+    assert draw(7, load_first=False) != draw(8, load_first=False)
+
+
+def test_numpy_code_does_not_load_tensorflow():
+    """Part II (and the autograder's boxes for it) never pays TensorFlow's start-up: importing hw2_numpy
+    and running an exercise leave it unloaded; its first use (or an `import tensorflow`) loads it, in
+    graph mode."""
+    out = run_python("import sys, numpy as np, hw2_numpy\n"
+                     "hw2_numpy.relu(np.arange(-2.0, 2.0))\n"
+                     "print('tensorflow.python' in sys.modules)\n"
+                     "print(hw2_numpy.hw2_utils.tf.executing_eagerly(), 'tensorflow.python' in sys.modules)\n")
+    assert out.splitlines()[-2:] == ["False", "False True"]
