@@ -167,8 +167,8 @@ def test_muon_preset_first_step_matches_a_hand_computed_update():
     drops out: the orthogonalization has no scale); every other weight by Nesterov SGD on the summed
     loss, rate (1 + momentum) (batch gradient + decay_per_example batch / rate weight)."""
     batch = 16
-    parts = tiny_graph("accurate", batch_size=batch, precision="float32")
-    preset = {**my.PRESETS["accurate"], "batch_size": batch}
+    parts = tiny_graph("fast", batch_size=batch, precision="float32")
+    preset = {**my.PRESETS["fast"], "batch_size": batch}
     session, weights, feed = parts["session"], parts["model"].trainable_weights, random_feed(parts, 5, n=batch)
     with parts["graph"].as_default():
         gradients = tf.gradients(parts["loss"], weights)
@@ -198,8 +198,8 @@ def test_muon_preset_first_step_matches_a_hand_computed_update():
 
 def test_muon_preset_rates_decay_linearly_to_zero_and_stop_there():
     steps_per_epoch = 2
-    total = my.PRESETS["accurate"]["epochs"] * steps_per_epoch
-    parts = tiny_graph("accurate", steps_per_epoch=steps_per_epoch, precision="float32")
+    total = my.PRESETS["fast"]["epochs"] * steps_per_epoch
+    parts = tiny_graph("fast", steps_per_epoch=steps_per_epoch, precision="float32")
     session, feed = parts["session"], random_feed(parts, 6)
     bias = parts["model"].get_layer("whiten").bias
     rates, biases = [], [session.run(bias)]
@@ -207,7 +207,7 @@ def test_muon_preset_rates_decay_linearly_to_zero_and_stop_there():
         rates.append(session.run(parts["learning_rate"]))
         session.run(parts["train_op"], feed)
         biases.append(session.run(bias))
-    filter_lr = my.PRESETS["accurate"]["filter_lr"]
+    filter_lr = my.PRESETS["fast"]["filter_lr"]
     np.testing.assert_allclose(rates, [filter_lr * max(0, 1 - s / total) for s in range(total + 1)], rtol=1e-6)
     moves = [np.abs(b - a).max() for a, b in zip(biases, biases[1:])]
     whiten_steps = my.WHITEN_BIAS_EPOCHS * steps_per_epoch
@@ -216,11 +216,11 @@ def test_muon_preset_rates_decay_linearly_to_zero_and_stop_there():
 
 
 def test_muon_preset_in_bfloat16_is_deterministic():
-    """Same seed, same numbers: two graphs of the accurate preset computing in bfloat16 take three
+    """Same seed, same numbers: two graphs of the fast preset computing in bfloat16 take three
     steps on the same batches to bit-identical weights."""
     finals = []
     for _ in range(2):
-        parts = tiny_graph("accurate", batch_size=16, precision="bfloat16")
+        parts = tiny_graph("fast", batch_size=16, precision="bfloat16")
         for step in range(3):
             parts["session"].run(parts["train_op"], random_feed(parts, 10 + step))
         finals.append(parts["session"].run(parts["model"].weights))
