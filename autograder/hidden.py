@@ -71,9 +71,7 @@ def conv_shape(rng, pad, batch, divides):
             continue
         height, width = (2 * int(k) + 1 for k in rng.integers(2, 7, size=2))
         stride = int(rng.integers(1, 4)) if divides else int(rng.integers(2, 4))
-        spans = (height + 2 * pad - kernel_height, width + 2 * pad - kernel_width)
-        if min(spans) < 0:
-            continue
+        spans = (height + 2 * pad - kernel_height, width + 2 * pad - kernel_width)   # >= 0: height >= 5 >= kernel
         if divides == all(span % stride == 0 for span in spans):
             channels, filters = (int(k) for k in rng.integers(1, 5, size=2))
             return (batch, channels, height, width), (filters, channels, kernel_height, kernel_width), stride

@@ -7,6 +7,7 @@ metadata entry without its folder. The expensive grading (Part II's relu in real
 runs once; the rest of the class-level rules run on 7.3 alone, which runs no student code (under a
 second a submission)."""
 import csv
+import hashlib
 import json
 import os
 import shutil
@@ -625,6 +626,67 @@ def test_label_lookup_is_flagged_above_its_option_only():
     assert kinds == {"a": "label lookup", "b": "label lookup"}
     strict = integrity.flags(listing_of("a", "b"), records, labels, lookup_accuracy=0.98).rows
     assert [row["submission_a"] for row in strict] == ["b"]
+
+
+def test_the_flags_of_a_small_class_in_full(tmp_path):
+    """Every column of every row, written out: a copy that keeps exactly MIN_WRONG (50) mistakes and a
+    file, joined with its code similarity; a lookup above 96% (96.5%) and one at exactly 96% (not
+    flagged); a group, one member without an sid; strangers."""
+    rng = np.random.default_rng(5)
+    labels = rng.integers(0, 10, 1000)
+    original = labels.copy()
+    original[:50] = (original[:50] + 1 + rng.integers(0, 9, 50)) % 10          # exactly 50 mistakes
+    lookup, at_the_option = labels.copy(), labels.copy()
+    lookup[:35] = (lookup[:35] + 1) % 10                                         # 96.5% right
+    at_the_option[:40] = (at_the_option[:40] + 1) % 10                           # 96.0% right
+    students = {"s1": original, "s2": original.copy(), "s3": lookup, "s4": at_the_option,
+                **{f"s{5 + k}": predictions_with(labels, 0.7, 40 + k) for k in range(4)}}
+    records = {key: {"files": {"hw2_numpy.py": f"{index:064x}", "submission.csv": f"{index + 100:064x}"},
+                     "predictions": "".join(map(str, p))} for index, (key, p) in enumerate(students.items())}
+    records["s2"]["files"] = dict(records["s1"]["files"])
+    listing = listing_of(*students)
+    listing["submissions"][0]["submitters"] = [{"name": "Ada", "sid": "1", "email": "a@x"},
+                                               {"name": "Ben", "sid": "", "email": "b@x"}]
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text("student_a,student_b,similarity\nAda,name-s2,0.934\n")
+    found = integrity.flags(listing, records, labels, str(pairs))
+    assert found.accuracies["s3"] == 0.965 and found.accuracies["s4"] == 0.96 and found.accuracies["s1"] == 0.95
+    assert found.rows[0] == {"kind": "label lookup", "submission_a": "s3", "students_a": "name-s3 (sid-s3)",
+                             "evidence": "private-test accuracy 96.50%, above 96%: no homework model reaches it; "
+                                         "the labels are public CIFAR-10 test labels"}
+    copy = found.rows[1]
+    evidence = copy.pop("evidence").split("; byte-identical ")
+    assert copy == {"kind": "shared wrong predictions, identical files", "submission_a": "s1",
+                    "students_a": "Ada (1); Ben", "submission_b": "s2", "students_b": "name-s2 (sid-s2)",
+                    "code_similarity": "0.93"}
+    assert evidence[0].startswith("50 of the 50 mistakes of the one with fewer are the same mistake in the other "
+                                  "(100%; the class's pairs: median ") and evidence[0].endswith(", flagged above 75%)")
+    assert evidence[1] == "hw2_numpy.py, submission.csv"
+    assert len(found.rows) == 2 and found.threshold == 0.75
+    # Judged: the 15 pairs of s1, s2 (exactly 50 mistakes) and the strangers; s3 and s4 made too few.
+    assert len(found.shares) == 15 and np.median(found.shares) < 0.2
+
+
+def test_evidence_reads_an_upload_as_the_grader_does(tmp_path):
+    csv_data = b"Id,Category\n" + b"".join(f"{i},{i % 10}\n".encode() for i in range(PRIVATE_TEST_SIZE))
+    folder = tmp_path / "upload"
+    folder.mkdir()
+    (folder / "submission.csv").write_bytes(csv_data)
+    (folder / "hw2_numpy.py").write_bytes(b"x = 1\n")
+    expected = {"files": {"hw2_numpy.py": hashlib.sha256(b"x = 1\n").hexdigest(),
+                          "submission.csv": hashlib.sha256(csv_data).hexdigest()},
+                "predictions": "0123456789" * (PRIVATE_TEST_SIZE // 10)}
+    assert integrity.evidence(str(folder)) == expected
+    archive = tmp_path / "submission.zip"
+    with zipfile.ZipFile(archive, "w") as stream:
+        stream.writestr("submission.csv", csv_data)
+        stream.writestr("hw2_numpy.py", b"x = 1\n")
+    assert integrity.evidence(str(archive)) == expected
+    (folder / "submission.csv").write_bytes(b"not a csv\n")
+    assert integrity.evidence(str(folder))["predictions"] == ""
+    (folder / "submission.csv").unlink()
+    assert integrity.evidence(str(folder)) == {"files": {"hw2_numpy.py": expected["files"]["hw2_numpy.py"]},
+                                               "predictions": ""}
 
 
 def test_keep_latest_keeps_each_students_newest_and_drops_empty_submissions():
