@@ -94,3 +94,16 @@ def test_labels_are_refused_with_the_fix(tmp_path):
     good = np.arange(5000) % 10
     np.save(tmp_path / "good.npy", good)
     assert intake.load_labels(str(tmp_path / "good.npy")).tolist() == good.tolist()
+
+
+def test_loose_files_past_the_bounds_are_refused_one_by_one(tmp_path):
+    """8 MiB a file, 32 MiB the upload (hw2_submission's bounds, as for a zip): each file past one is named."""
+    mib = 2 ** 20
+    sizes = {"a.bin": 9 * mib, "b.bin": 7 * mib, "c.bin": 7 * mib, "d.bin": 7 * mib, "e.bin": 7 * mib, "z.py": 10}
+    for name, size in sizes.items():
+        (tmp_path / name).write_bytes(b"x" * size)
+    files, problems = intake.read_submission(str(tmp_path))
+    assert sorted(files) == ["b.bin", "c.bin", "d.bin"]
+    assert problems == ["a.bin: larger than 8 MiB; a submission file is never that large",
+                        "e.bin: makes the upload larger than 32 MiB; a submission file is never that large",
+                        "z.py: makes the upload larger than 32 MiB; a submission file is never that large"]

@@ -667,6 +667,28 @@ def test_the_flags_of_a_small_class_in_full(tmp_path):
     assert len(found.shares) == 15 and np.median(found.shares) < 0.2
 
 
+def test_without_labels_no_prediction_is_judged_and_the_rest_is_flagged(tmp_path):
+    """No labels: no accuracies, no shares, no lookup, whatever the predictions; identical files and a
+    similarity exactly at similarity.py's 0.5, named by submission id, still flag; a record without
+    files (a failed grading) is no one's twin."""
+    right = "".join(str(i % 10) for i in range(300))
+    records = {"a": {"files": {"hw2_numpy.py": "1" * 64}, "predictions": right},
+               "b": {"files": {"hw2_numpy.py": "1" * 64}, "predictions": right},
+               "c": {"predictions": ""}, "d": {"files": {}, "predictions": right}}
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text("student_a,student_b,similarity\nc,d,0.5\n")
+    found = integrity.flags(listing_of("a", "b", "c", "d"), records, None, str(pairs))
+    assert found.accuracies == {} and len(found.shares) == 0 and np.isnan(found.threshold)
+    assert found.rows == [
+        {"kind": "identical files", "submission_a": "a", "students_a": "name-a (sid-a)", "submission_b": "b",
+         "students_b": "name-b (sid-b)", "evidence": "byte-identical hw2_numpy.py", "code_similarity": ""},
+        {"kind": "code similarity", "submission_a": "c", "students_a": "name-c (sid-c)", "submission_b": "d",
+         "students_b": "name-d (sid-d)", "evidence": "", "code_similarity": "0.50"}]
+    labels = np.array([0, 1, 2])
+    thirds = {"a": {"files": {}, "predictions": "012"}, "b": {"files": {}, "predictions": "011"}}
+    assert integrity.flags(listing_of("a", "b"), thirds, labels).accuracies == {"a": 1.0, "b": 0.6667}
+
+
 def test_evidence_reads_an_upload_as_the_grader_does(tmp_path):
     csv_data = b"Id,Category\n" + b"".join(f"{i},{i % 10}\n".encode() for i in range(PRIVATE_TEST_SIZE))
     folder = tmp_path / "upload"
