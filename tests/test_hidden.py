@@ -178,21 +178,26 @@ def test_the_convolution_cases_hold_what_the_public_tests_do_not(seed):
         right = reference_output(built, case)
         assert case.judge(right + 0.5e-12 * (1 + np.abs(right))) == ""
         assert "values differ" in case.judge(right + 2e-12 * (1 + np.abs(right)))
+        assert "values differ" in case.judge(right * (1 + 3e-12))   # relative too (luma's zeros take atol)
 
 
 def test_the_convolution_cases_span_their_ranges_over_seeds():
     """Over a few seeds every kernel size 1-5, odd size 5-13, stride 1-3 and channel count 1-4 is drawn,
     and some kernel covers the whole padded input (an output one row or column wide)."""
-    kernels, sizes, strides, channels, whole = set(), set(), set(), set(), False
+    kernels, sizes, strides, channels, whole, batches, uneven = set(), set(), set(), set(), False, set(), set()
     for seed in range(20):
-        for case, x, w, b, stride, pad in conv_cases(hidden.part2_cases(hw2_numpy, np.random.default_rng([seed, 1]))):
+        for index, (case, x, w, b, stride, pad) in enumerate(
+                conv_cases(hidden.part2_cases(hw2_numpy, np.random.default_rng([seed, 1])))):
+            batches.add(x.shape[0])
+            if index % 2:
+                uneven.add(stride)
             kernels |= set(w.shape[2:])
             sizes |= set(x.shape[2:])
             strides.add(stride)
             channels |= {x.shape[1], w.shape[0]}
             whole |= x.shape[2] + 2 * pad == w.shape[2] or x.shape[3] + 2 * pad == w.shape[3]
     assert kernels == {1, 2, 3, 4, 5} and sizes == {5, 7, 9, 11, 13} and strides == {1, 2, 3}
-    assert channels == {1, 2, 3, 4} and whole
+    assert channels == {1, 2, 3, 4} and whole and batches == {1, 2, 3} and uneven == {2, 3}
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -233,17 +238,24 @@ def test_the_relu_max_pool_and_dropout_cases_hold_what_they_promise(seed):
             assert 0.5 <= x.min() < 0.51 and 1.49 < x.max() < 1.5
 
 
-def test_the_pool_cases_vary_their_shapes_over_seeds():
-    """Non-square pools, and strides smaller than, equal to and larger than the pool."""
-    pools, relations = set(), set()
+def test_the_pool_and_relu_cases_vary_their_shapes_over_seeds():
+    """Non-square pools, strides smaller than, equal to and larger than the pool, batches and channels
+    1-3; relu's sizes 2-7."""
+    pools, relations, strides, batches, channels, relu_sizes = set(), set(), set(), set(), set(), set()
     for seed in range(6):
         built = hidden.part2_cases(hw2_numpy, np.random.default_rng([seed, 1]))
         for case in cases_of(built, "6.3"):
-            _, param = inputs_of(built, case)
+            x, param = inputs_of(built, case)
             pools.add((param["pool_height"], param["pool_width"]))
             relations.add(np.sign(param["stride"] - param["pool_height"]))
+            strides.add(param["stride"])
+            batches.add(x.shape[0])
+            channels.add(x.shape[1])
+        for case in cases_of(built, "6.2"):
+            relu_sizes |= set(inputs_of(built, case)[0].shape)
     assert {size for pool in pools for size in pool} == {1, 2, 3, 4}
     assert any(height != width for height, width in pools) and relations == {-1, 0, 1}
+    assert strides == batches == channels == {1, 2, 3} and relu_sizes == set(range(2, 8))
 
 
 def test_dropout_tolerances_are_six_binomial_deviations_and_exact_scaling():
