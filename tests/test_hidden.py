@@ -188,7 +188,8 @@ def test_the_convolution_cases_span_their_ranges_over_seeds():
     for seed in range(20):
         for index, (case, x, w, b, stride, pad) in enumerate(
                 conv_cases(hidden.part2_cases(hw2_numpy, np.random.default_rng([seed, 1])))):
-            batches.add(x.shape[0])
+            if index < 16:   # the float64 ones (the two float32 ones have batch 2)
+                batches.add(x.shape[0])
             if index % 2:
                 uneven.add(stride)
             kernels |= set(w.shape[2:])
