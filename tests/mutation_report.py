@@ -5,9 +5,11 @@ surviving mutant with its diff), both written atomically.
     python tests/mutation_report.py          (in the project folder, after `mutmut run`)
 
 A survivor is a planted bug no quick test caught; tests/mutants_equivalent.json names those that
-change nothing a test could see (mutant name -> why), and the score leaves them out:
-score = caught / (every mutant checked - equivalent). Exit status 0 when the score reaches
---goal, else 1.
+change nothing a test could see (mutant name -> {"mutated": a piece of its changed line, "why"}),
+and the score leaves them out: score = caught / (every mutant checked - equivalent). mutmut numbers
+a function's mutants in order, so an edit renumbers them: an entry counts only while the mutant of
+that name still changes that line, else it is listed as stale. Exit status 0 when the score
+reaches --goal, else 1.
 """
 import argparse
 import collections
@@ -57,6 +59,11 @@ def summarize(statuses, equivalent):
             "equivalent_not_found": stale}
 
 
+def still_mutates(diff, mutated):
+    """Whether a mutant's diff adds a line holding `mutated` (the entry was written for this mutant)."""
+    return any(line.startswith("+") and not line.startswith("+++") and mutated in line for line in diff.splitlines())
+
+
 def markdown(report, diff):
     lines = [f"# Mutation testing, {report['date']}", "",
              "| file | mutants | caught | equivalent | survivors | score |", "|---|---:|---:|---:|---:|---:|"]
@@ -68,7 +75,7 @@ def markdown(report, diff):
     for name in report["total"]["survivors"]:
         lines += [f"### {name}", "", "```diff", diff(name).strip(), "```", ""]
     if report["equivalent_not_found"]:
-        lines += ["## Explained in tests/mutants_equivalent.json but no longer generated", ""]
+        lines += ["## Explained in tests/mutants_equivalent.json but no longer this mutant (stale)", ""]
         lines += [f"- {name}" for name in report["equivalent_not_found"]]
     return "\n".join(lines) + "\n"
 
@@ -81,7 +88,12 @@ def main(argv=None):
     with open(EQUIVALENT) as stream:
         equivalent = json.load(stream)
     from mutmut.mutation.diff_apply import get_diff_for_mutant
-    report = summarize(mutant_statuses(), equivalent)
+    statuses = mutant_statuses()
+    generated = {name for by_name in statuses.values() for name in by_name}
+    confirmed = {name: entry for name, entry in equivalent.items()
+                 if name in generated and still_mutates(get_diff_for_mutant(name), entry["mutated"])}
+    report = summarize(statuses, confirmed)
+    report["equivalent_not_found"] = sorted(set(equivalent) - set(confirmed))
     atomic_write_text(os.path.join("mutants", "mutation-report.json"), json.dumps(report, indent=1) + "\n")
     atomic_write_text(os.path.join("mutants", "mutation-report.md"), markdown(report, get_diff_for_mutant))
     total = report["total"]

@@ -38,3 +38,18 @@ def test_the_score_leaves_out_equivalent_and_unrun_mutants():
     assert report["files"]["a.py"]["score"] == round(2 / 3, 4) and report["files"]["b.py"]["score"] == round(2 / 3, 4)
     assert report["equivalent_not_found"] == ["gone__1"]
     assert mutation_report.summarize({}, {})["total"]["score"] is None
+
+
+def test_an_equivalent_entry_counts_only_for_the_mutant_it_was_written_for():
+    diff = "--- a.py\n+++ a.py\n@@ -1 +1 @@\n-    x = f(a, 1)\n+    x = f(a, 2)\n"
+    assert mutation_report.still_mutates(diff, "x = f(a, 2)")
+    assert not mutation_report.still_mutates(diff, "x = f(a, 1)")       # the original line, not the mutant's
+    assert not mutation_report.still_mutates(diff, "a.py")               # the header is no changed line
+
+
+def test_every_equivalent_entry_says_which_line_and_why():
+    import json
+    with open(mutation_report.EQUIVALENT) as stream:
+        entries = json.load(stream)
+    for name, entry in entries.items():
+        assert set(entry) == {"mutated", "why"} and entry["mutated"].strip() and entry["why"].strip(), name
