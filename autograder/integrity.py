@@ -83,8 +83,11 @@ def flags(listing, records, labels, similarity_csv=None, lookup_accuracy=LOOKUP_
                                   for person in entry["submitters"]) for entry in listing["submissions"]}
     pairs = {}   # (a, b) -> {"kind": [...], "evidence": [...], "code_similarity": ""}
 
+    def pair_of(a, b):
+        return pairs.setdefault(tuple(sorted((a, b))), {"kind": [], "evidence": [], "code_similarity": ""})
+
     def add(a, b, kind, text):
-        pair = pairs.setdefault(tuple(sorted((a, b))), {"kind": [], "evidence": [], "code_similarity": ""})
+        pair = pair_of(a, b)
         pair["kind"].append(kind)
         pair["evidence"].append(text)
 
@@ -114,7 +117,7 @@ def flags(listing, records, labels, similarity_csv=None, lookup_accuracy=LOOKUP_
     for a, b, names in identical_files(records):
         add(a, b, "identical files", "byte-identical " + ", ".join(names))
     for a, b, similarity in similar_code(similarity_csv, listing):
-        pair = pairs.setdefault(tuple(sorted((a, b))), {"kind": [], "evidence": [], "code_similarity": ""})
+        pair = pair_of(a, b)
         pair["code_similarity"] = f"{similarity:.2f}"
         if not pair["kind"]:
             pair["kind"].append("code similarity")

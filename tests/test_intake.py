@@ -107,3 +107,10 @@ def test_loose_files_past_the_bounds_are_refused_one_by_one(tmp_path):
     assert problems == ["a.bin: larger than 8 MiB; a submission file is never that large",
                         "e.bin: makes the upload larger than 32 MiB; a submission file is never that large",
                         "z.py: makes the upload larger than 32 MiB; a submission file is never that large"]
+
+
+def test_an_upload_of_exactly_32_mib_is_read_whole(tmp_path):
+    for name in "abcd":
+        (tmp_path / f"{name}.bin").write_bytes(b"x" * 8 * 2 ** 20)   # 8 MiB each: both bounds met exactly
+    files, problems = intake.read_submission(str(tmp_path))
+    assert sorted(files) == ["a.bin", "b.bin", "c.bin", "d.bin"] and problems == []

@@ -406,8 +406,11 @@ def test_an_interrupted_regrade_continues_where_it_stopped(tmp_path, export, lab
     common = ["--labels", labels_file[1], "--hidden-seed", SEED, "--only", "7.3"]
     for attempt in range(3):   # a machine busy enough to starve this process may let the run end first
         out = tmp_path / f"out{attempt}"
+        # Started as a shell starts a background job (SIGINT ignored, which Python keeps): Ctrl-C or
+        # `kill -INT` must stop it all the same.
         process = subprocess.Popen([sys.executable, REGRADE, str(top.parent), "--out", str(out), *map(str, common)],
-                                   cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                                   cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
         records = out / "graded"
         while process.poll() is None and not (records.exists() and list(records.glob("*.json"))):
             time.sleep(0.02)
