@@ -169,6 +169,11 @@ def read_record(out, submission_id):
         return None
 
 
+def is_current(record, upload_sha256, grader):
+    """Whether a record is this grader's grading of this very upload (anything else is graded again)."""
+    return record is not None and record["upload_sha256"] == upload_sha256 and record["grader"] == grader
+
+
 def in_shard(submission_id, shard):
     """Whether a submission belongs to shard (K, N): by its id's hash, whatever the order of the input."""
     index, count = shard
@@ -182,7 +187,7 @@ def grade_class(klass, grader, out, jobs=1, shard=(0, 1)):
     todo = []
     for submission in mine:
         record = read_record(out, submission.id)
-        if not (record and record["upload_sha256"] == submission.sha256 and record["grader"] == fingerprint):
+        if not is_current(record, submission.sha256, fingerprint):
             todo.append(submission)
     print(f"regrade: {len(mine)} submissions in shard {shard[0]}/{shard[1]}, {len(mine) - len(todo)} already "
           f"graded by this grader, {len(todo)} to grade, {jobs} at once")
@@ -308,9 +313,8 @@ def write_outputs(out, listing, labels, compare=None, similarity=None, lookup_ac
     rows = gradebook_rows(listing, found)
     atomic_write_text(os.path.join(out, "gradebook.csv"), csv_text(GRADEBOOK_COLUMNS, rows))
     # The flags and the report count what the gradebook counts: this grader's records of these uploads.
-    graded = {entry["id"]: found[entry["id"]] for entry in listing["submissions"] if found[entry["id"]][0]
-              and found[entry["id"]][0]["grader"] == listing["grader"]
-              and found[entry["id"]][0]["upload_sha256"] == entry["sha256"]}
+    graded = {entry["id"]: found[entry["id"]] for entry in listing["submissions"]
+              if is_current(found[entry["id"]][0], entry["sha256"], listing["grader"])}
     flags = integrity.flags(listing, {key: record for key, (record, _) in graded.items()},
                             intake.load_labels(labels) if labels else None, similarity, lookup_accuracy)
     atomic_write_text(os.path.join(out, "flags.csv"), csv_text(integrity.FLAG_COLUMNS, flags.rows))
@@ -413,8 +417,7 @@ def merge(args):
     for entry in listings[0]["submissions"]:
         for folder in args.folders:
             record = read_record(folder, entry["id"])
-            if record is None or record["upload_sha256"] != entry["sha256"] or \
-                    record["grader"] != listings[0]["grader"]:
+            if not is_current(record, entry["sha256"], listings[0]["grader"]):
                 continue
             for kind, suffix in (("results", ".json"), ("logs", ".txt"), ("graded", ".json")):   # the record last
                 source = os.path.join(folder, kind, entry["id"] + suffix)
