@@ -24,6 +24,7 @@ import hw2_submission
 import hw2_utils
 from autograder import integrity, regrade, submissions
 from hw2_data import PRIVATE_TEST_SIZE
+from predictions import csv_bytes, predictions_with
 from staff import starter
 from test_grade import forged_log
 
@@ -35,16 +36,6 @@ SEED = 5
 
 # --------------------------------------------------------------------------- the synthetic class
 
-def predictions_with(labels, accuracy, seed):
-    """Predictions right on `accuracy` of the images, each wrong one a random other class (an
-    independent student's mistakes share little with another's)."""
-    rng = np.random.default_rng(seed)
-    predictions = labels.copy()
-    wrong = rng.permutation(len(labels))[:round((1 - accuracy) * len(labels))]
-    predictions[wrong] = (labels[wrong] + rng.integers(1, 10, len(wrong))) % 10
-    return predictions
-
-
 def edited(predictions, share, seed):
     """A copy with `share` of its rows changed to a random other class."""
     rng = np.random.default_rng(seed)
@@ -52,11 +43,6 @@ def edited(predictions, share, seed):
     rows = rng.permutation(len(copy))[:round(share * len(copy))]
     copy[rows] = (copy[rows] + rng.integers(1, 10, len(rows))) % 10
     return copy
-
-
-def csv_bytes(predictions, seed=0):
-    order = np.random.default_rng(seed).permutation(len(predictions))   # rows in any order
-    return ("Id,Category\n" + "".join(f"{i},{predictions[i]}\n" for i in order)).encode()
 
 
 def zip_bytes(files):
@@ -693,7 +679,7 @@ def test_without_labels_no_prediction_is_judged_and_the_rest_is_flagged(tmp_path
 
 
 def test_evidence_reads_an_upload_as_the_grader_does(tmp_path):
-    csv_data = b"Id,Category\n" + b"".join(f"{i},{i % 10}\n".encode() for i in range(PRIVATE_TEST_SIZE))
+    csv_data = csv_bytes(np.arange(PRIVATE_TEST_SIZE) % 10)
     folder = tmp_path / "upload"
     folder.mkdir()
     (folder / "submission.csv").write_bytes(csv_data)

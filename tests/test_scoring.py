@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from autograder import scoring
+from predictions import csv_bytes, predictions_with
 
 TIERS_TEXT = ">= 70%: 3, >= 75%: 5, >= 80%: 8, >= 83%: 10"
 NAME = "7.3 own model: private-test accuracy"
@@ -33,10 +34,6 @@ def test_entry_fields():
     assert scoring.test_entry("n", "7.3", 0, 0, "")["status"] == "passed"   # an information entry
 
 
-def csv_of(predictions):
-    return ("Id,Category\n" + "".join(f"{i},{p}\n" for i, p in enumerate(predictions))).encode()
-
-
 @pytest.fixture
 def labels(tmp_path):
     values = np.arange(5000) % 10
@@ -44,25 +41,19 @@ def labels(tmp_path):
     return values, str(tmp_path / "labels.npy")
 
 
-def with_accuracy(values, accuracy):
-    predictions = values.copy()
-    predictions[: round((1 - accuracy) * 5000)] += 1
-    return predictions % 10
-
-
 def test_the_own_model_entries_in_full(labels):
     values, path = labels
-    entries, board = scoring.own_model_entries({"submission.csv": csv_of(with_accuracy(values, 0.8))}, path)
+    entries, board = scoring.own_model_entries({"submission.csv": csv_bytes(predictions_with(values, 0.8))}, path)
     assert entries == [
         {"name": NAME, "number": "7.3", "score": 8, "max_score": 10, "status": "failed",
          "output": f"reached the 80% tier ({TIERS_TEXT})", "visibility": "visible"},
         {"name": "7.3 own model: exact private-test accuracy", "number": "7.3", "score": 0, "max_score": 0,
          "status": "passed", "output": "0.8000", "visibility": "after_due_date"}]
     assert board == [{"name": "Private-test accuracy", "value": 0.8, "order": "desc"}]
-    entries, board = scoring.own_model_entries({"submission.csv": csv_of(with_accuracy(values, 0.6998))}, path)
+    entries, board = scoring.own_model_entries({"submission.csv": csv_bytes(predictions_with(values, 0.6998))}, path)
     assert entries[0]["output"] == f"reached no tier ({TIERS_TEXT})" and entries[0]["score"] == 0
     assert entries[1]["output"] == "0.6998" and board[0]["value"] == 0.6998
-    entries, _ = scoring.own_model_entries({"submission.csv": csv_of(values)}, path)
+    entries, _ = scoring.own_model_entries({"submission.csv": csv_bytes(values)}, path)
     assert (entries[0]["score"], entries[0]["status"], entries[0]["output"]) == \
         (10, "passed", f"reached the 83% tier ({TIERS_TEXT})")
 
@@ -79,7 +70,7 @@ def test_no_usable_csv_is_one_entry_of_0_and_no_leaderboard(labels, files, outpu
 
 
 def test_no_labels_is_one_entry_that_tells_the_staff_the_fix(labels):
-    entries, board = scoring.own_model_entries({"submission.csv": csv_of(labels[0])}, "/nonexistent/labels.npy")
+    entries, board = scoring.own_model_entries({"submission.csv": csv_bytes(labels[0])}, "/nonexistent/labels.npy")
     assert entries == [{"name": NAME, "number": "7.3", "score": 0, "max_score": 10, "status": "failed",
                         "output": "the private labels are not available to this grader, so 7.3 is not scored "
                                   "(course staff: pass --labels or build the autograder with LABELS=...)",
