@@ -87,9 +87,10 @@ evaluation_%.txt: FORCE $(STAMP) | data ## one log (a failing run leaves evaluat
 # BEGIN SOLUTION NO PROMPT
 # Two pytest-xdist workers: gradings that wait on their boxes' limits overlap with the rest (each
 # worker's boxes run as a sandbox identity of its own); more workers need more memory (2-3 GB each).
+# One test at a time to a worker: the longest start first (tests/conftest.py), the rest fill in.
 TEST_JOBS ?= 2
 test: $(STAMP) data ## every test: data step, pytest (unit tests and the public test scripts), TEST_JOBS=2 at once
-	$(PY) -m pytest -n $(TEST_JOBS)
+	$(PY) -m pytest -n $(TEST_JOBS) --maxschedchunk 1
 
 # Mutation testing: mutmut plants one bug at a time in the grading code and runs the quick tests
 # that reach it (pyproject.toml says which). mutmut goes into the venv for this target only.

@@ -1,15 +1,29 @@
 """pytest hooks: the public scripts' runs start in the background when the session starts, and the
-tests that wait for them run last, so that the runs overlap with every other test (public_runs.py).
-Under pytest-xdist the runs are the session's, shared by the workers through files."""
+tests that only read their results run last, so that the runs overlap with every other test
+(public_runs.py). Under pytest-xdist the runs are the session's, shared by the workers through files.
+
+The tests that take minutes start first, each on a worker of its own, and the short tests fill in
+around them instead of queueing behind them at the end. `make test` has xdist hand out the tests
+in order (`--maxschedchunk 1`), keeping two queued per worker: the first worker gets places 0
+and 1, the second 2 and 3, and so on, so the long tests go to places 0, 2, 4..."""
 import public_runs
 
-WAITS_FOR_PUBLIC_RUNS = ("tests/test_logs.py::test_public_script", "tests/test_logs.py::test_logs_are_remade",
-                         "tests/test_grade.py::test_the_reference_submission")
+FULL_GRADING = "tests/test_grade.py::test_the_reference_submission"   # grades the public runs' logs
+LONGEST = (FULL_GRADING, "tests/test_my_model.py::test_resume_gives_the_same_weights")
+READS_PUBLIC_RUNS = ("tests/test_logs.py::test_public_script", "tests/test_logs.py::test_logs_are_remade")
+WAITS_FOR_PUBLIC_RUNS = READS_PUBLIC_RUNS + (FULL_GRADING,)
 public_runs.session_folder()   # made by the session's first process: xdist's workers inherit its name
 
 
 def pytest_collection_modifyitems(session, config, items):
-    items.sort(key=lambda item: item.nodeid.startswith(WAITS_FOR_PUBLIC_RUNS))   # stable: others keep their order
+    longest = [item for item in items if item.nodeid.startswith(LONGEST)]
+    last = [item for item in items if item.nodeid.startswith(READS_PUBLIC_RUNS)]
+    others = [item for item in items if item not in longest and item not in last]   # in their own order
+    ordered = []
+    for item in longest:
+        ordered += [item] + others[:1]
+        others = others[1:]
+    items[:] = ordered + others + last
 
 
 def pytest_collection_finish(session):

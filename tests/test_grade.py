@@ -3,12 +3,13 @@ function loses exactly its points, and an adversarial corpus built from the refe
 attacked part at 0, the honest parts at their points and the grader's files, labels and results
 untouched; and every rule that decides points, made to bite in this process (no box).
 
-One full grading (the reference's) re-runs all three public scripts in the box (minutes); the
-others grade only the parts they are about (`selected`), several attacks a grading where they
-cannot mask each other, with short limits, and their logs are forged the way a cheating student
-would: a correct fingerprint of the submitted sources and OK for every test. The private labels are
-stood in for: the public-test labels for the full grading, random labels (a byte pattern found
-nowhere else) for the attacks.
+One full grading (the reference's) re-runs all three public scripts in the box (minutes; the
+suite's only run of the MNIST script's tests, which train both MNIST models); the others grade
+only the parts they are about (`selected`), several attacks a grading where they cannot mask
+each other, with short limits, and their logs are forged the way a cheating student would: a
+correct fingerprint of the submitted sources and OK for every test. The private labels are stood
+in for: the public-test labels for the full grading, random labels (a byte pattern found nowhere
+else) for the attacks.
 """
 import dataclasses
 import hashlib
@@ -30,6 +31,7 @@ import hw2_submission
 import hw2_utils
 import public_runs
 from autograder import grade, intake, sandbox, scoring
+from predictions import csv_bytes, predictions_with
 
 ROOT = hw2_utils.ROOT
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="the box's user switch and namespaces need root "
@@ -52,16 +54,6 @@ def forged_log(log_name, files):
     for test in hw2_submission.script_tests(hw2_submission.read_project_file(hw2_submission.LOGS[log_name])):
         lines += [f"=== BEGIN {test} ===", "OK", f"=== END {test} ==="]
     return ("\n".join(lines) + "\n").encode()
-
-
-def csv_for(labels, accuracy, seed=0):
-    """submission.csv bytes matching `labels` on `accuracy` of the rows (to the nearest row), rows shuffled."""
-    rng = np.random.default_rng(seed)
-    predictions = labels.copy()
-    wrong = rng.permutation(len(labels))[:round((1 - accuracy) * len(labels))]
-    predictions[wrong] = (predictions[wrong] + 1) % 10
-    order = rng.permutation(len(labels))
-    return ("Id,Category\n" + "".join(f"{i},{predictions[i]}\n" for i in order)).encode()
 
 
 def write_zip(path, members):
@@ -123,17 +115,19 @@ def check_results_format(results):
 
 # --------------------------------------------------------------------------- full gradings
 
-def reference_zip(tmp_path, files=None, numpy_log=None):
-    """The reference submission with the logs of the session's public runs and a CSV at 84% of the
+def reference_zip(tmp_path):
+    """The reference submission with the logs of the session's public runs (the MNIST log forged:
+    the suite runs that script's tests only in the grading's box) and a CSV at 84% of the
     public-test labels (which stand in for the private ones)."""
-    files = dict(files or reference_files())
+    files = reference_files()
     for log in hw2_submission.LOGS:
+        if log not in public_runs.LOGS_RUN:
+            files[log] = forged_log(log, files)
+            continue
         code, out, err = public_runs.result(log)
         assert code == 0, err[-2000:]
         files[log] = out.encode()
-    if numpy_log is not None:
-        files["evaluation_numpy.txt"] = numpy_log
-    files["submission.csv"] = csv_for(np.load(labels_path()), 0.843)
+    files["submission.csv"] = csv_bytes(predictions_with(np.load(labels_path()), 0.843), seed=0)
     path = tmp_path / "submission.zip"
     write_zip(path, files)
     return path
@@ -206,24 +200,27 @@ class Graded:
     secret: bytes
 
 
-def fast_budgets():
+def fast_budgets(import_seconds=20):
     """The attacks' limits: short enough that a hang costs seconds, long enough for honest code (a
-    box's start-up, TensorFlow's import included, is outside the per-check limit)."""
+    box's start-up, TensorFlow's import included, is outside the per-check limit; an import is
+    not: import_seconds must leave room for TensorFlow's where a module that imports it is honest)."""
     def shorter(budget, wall, check, processes=128):   # a fork bomb then stops at 128, not 512
         return grade.Budget(dataclasses.replace(budget.limits, wall_seconds=wall, processes=processes), check)
     budgets = dict(grade.BUDGETS)
-    budgets["import"] = shorter(budgets["import"], 20, 20)
+    budgets["import"] = shorter(budgets["import"], import_seconds, import_seconds)
     budgets["numpy"] = shorter(budgets["numpy"], 30, 3)
     budgets["public_tests"] = shorter(budgets["public_tests"], 120, 4)
     return budgets
 
 
-def grade_attack(tmp_path, sources=None, extra_members=(), replace=None, selected=PART2_AND_CSV):
+def grade_attack(tmp_path, sources=None, extra_members=(), replace=None, selected=PART2_AND_CSV,
+                 budgets=None):
     """Grade the reference with attacks: `sources` (name -> source text) replace its modules, extra zip
     members are added ((name or ZipInfo, bytes)), members replaced (name -> bytes). Only `selected`
-    is graded. Returns the results, the grading root and the secret labels' bytes; checks on the way
-    that the grader's folders and the reference are unchanged, that the labels' content is nowhere
-    the box could write, and that no process of the sandbox identity outlives the grading."""
+    is graded, with `budgets` (default fast_budgets()). Returns the results, the grading root and the
+    secret labels' bytes; checks on the way that the grader's folders and the reference are unchanged,
+    that the labels' content is nowhere the box could write, and that no process of the sandbox
+    identity outlives the grading."""
     root = tmp_path / "root"
     paths = grade.Paths.under(str(root))
     os.makedirs(paths.submission)
@@ -236,7 +233,7 @@ def grade_attack(tmp_path, sources=None, extra_members=(), replace=None, selecte
     files.update({name: text.encode() for name, text in (sources or {}).items()})
     for log in hw2_submission.LOGS:
         files[log] = forged_log(log, files)
-    files["submission.csv"] = csv_for(labels, 0.9)
+    files["submission.csv"] = csv_bytes(predictions_with(labels, 0.9), seed=0)
     files.update(replace or {})
     with zipfile.ZipFile(os.path.join(paths.submission, "submission.zip"), "w", zipfile.ZIP_DEFLATED) as archive:
         for name, data in files.items():
@@ -245,7 +242,7 @@ def grade_attack(tmp_path, sources=None, extra_members=(), replace=None, selecte
             archive.writestr(info, data)
     before = snapshot(reference_tree() + [paths.source])
     started = time.time()
-    results = grade.grade_root(paths, hidden_seed=5, selected=selected, budgets=fast_budgets())
+    results = grade.grade_root(paths, hidden_seed=5, selected=selected, budgets=budgets or fast_budgets())
     check_results_format(results)
     with open(paths.results) as stream:
         assert json.load(stream) == results   # the grader's own file, whatever the box tried
@@ -335,16 +332,20 @@ ALL_ZERO_BUT_7_3 = {**{exercise.number: 0 for exercise in scoring.EXERCISES}, "7
 @needs_root
 @pytest.mark.grading
 def test_hogs_at_import_cost_each_module_its_own_exercises(tmp_path):
-    """An endless loop in hw2_numpy's import, 20 GB in hw2_mnist's, a fork bomb in hw2_cifar's: each
-    costs the exercises of its module, named there; 7.3 (no import) keeps its points."""
-    graded = grade_attack(tmp_path, {"hw2_numpy.py": attacked(at_import=HOGS["endless loop"]),
-                                     "hw2_mnist.py": attacked(at_import=HOGS["20 GB"], module="hw2_mnist.py"),
+    """20 GB in hw2_numpy's import, an endless loop in hw2_mnist's, a fork bomb in hw2_cifar's: each
+    costs the exercises of its module, named there with what stopped it; 7.3 (no import) keeps its
+    points. No module here imports honestly, so the imports' limit is short: the hang and the bomb
+    run to it."""
+    graded = grade_attack(tmp_path, {"hw2_numpy.py": attacked(at_import=HOGS["20 GB"]),
+                                     "hw2_mnist.py": attacked(at_import=HOGS["endless loop"], module="hw2_mnist.py"),
                                      "hw2_cifar.py": attacked(at_import=HOGS["fork bomb"], module="hw2_cifar.py")},
-                          selected=scoring.ALL_PARTS)
+                          selected=scoring.ALL_PARTS, budgets=fast_budgets(import_seconds=10))
     expect(graded, ALL_ZERO_BUT_7_3)
-    for numbers, module in ((("6.1", "6.2", "6.3", "6.4"), "hw2_numpy"), (("5.1", "5.2"), "hw2_mnist"),
-                            (("7.1", "7.2"), "hw2_cifar")):
-        assert all(f"importing {module}.py" in output_of(graded, number) for number in numbers), explain(graded.results)
+    for numbers, module, stopped_by in ((("6.1", "6.2", "6.3", "6.4"), "hw2_numpy", "MemoryError"),
+                                        (("5.1", "5.2"), "hw2_mnist", "10 s wall-clock limit"),
+                                        (("7.1", "7.2"), "hw2_cifar", "10 s wall-clock limit")):
+        assert all(f"importing {module}.py" in output_of(graded, number) and stopped_by in output_of(graded, number)
+                   for number in numbers), explain(graded.results)
 
 
 @needs_root
@@ -587,17 +588,14 @@ def test_the_csv_is_read_in_any_order_and_strictly(mutate, problem):
                                               (1.0, 10)])
 def test_tiers(tmp_path, accuracy, points):
     labels = np.arange(5000) % 10
-    predictions = labels.copy()
-    predictions[: round((1 - accuracy) * 5000)] += 1
-    predictions %= 10
     np.save(tmp_path / "labels.npy", labels)
-    csv = ("Id,Category\n" + "".join(f"{i},{p}\n" for i, p in enumerate(predictions))).encode()
+    csv = csv_bytes(predictions_with(labels, accuracy))
     entries, leaderboard = scoring.own_model_entries({"submission.csv": csv}, str(tmp_path / "labels.npy"))
     assert entries[0]["score"] == points and leaderboard[0]["value"] == round(accuracy, 4)
 
 
 def test_without_labels_7_3_says_so_and_scores_0():
-    csv = ("Id,Category\n" + "".join(f"{i},0\n" for i in range(5000))).encode()
+    csv = csv_bytes(np.zeros(5000, int))
     entries, leaderboard = scoring.own_model_entries({"submission.csv": csv}, "/nonexistent/labels.npy")
     assert entries[0]["score"] == 0 and "private labels are not available" in entries[0]["output"]
     assert leaderboard == []
