@@ -22,6 +22,7 @@ import argparse
 import ast
 import collections
 import csv
+import functools
 import hashlib
 import io
 import os
@@ -55,15 +56,18 @@ def project_file_or_none(name):
     return read_project_file(name) if os.path.isfile(os.path.join(ROOT, name)) else None
 
 
+@functools.lru_cache(maxsize=32)
 def imported_modules(source):
-    """Top-level names of the modules Python `source` imports (absolute imports), anywhere in it."""
+    """Top-level names (a frozenset) of the modules Python `source` (str or bytes) imports (absolute
+    imports), anywhere in it. Kept for the last sources asked about: checking a zip asks about
+    the same few files once per log and per file that imports them."""
     modules = set()
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
             modules.update(alias.name.split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             modules.add(node.module.split(".")[0])
-    return modules
+    return frozenset(modules)
 
 
 def local_imports(source):
