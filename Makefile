@@ -99,11 +99,12 @@ $(VENV)/.mutmut: $(STAMP)
 	$(PY) -m pip install --quiet --disable-pip-version-check $(MUTMUT)
 	touch $@
 
+# The copy (mutants/) reads the project's data through links to its files, in a folder of its own:
+# what a test writes into the copy's data/ stays there (and is inside the copy, as the tests
+# expect). It runs its scripts (get_dataset.sh) with the project's venv, which has mutmut.
 mutation: $(VENV)/.mutmut | data ## plant bugs in the grading code (mutmut, not part of test): score and survivors -> mutants/
-	# The copy reads the project's data through links to its files, in a folder of its own: what a test
-	# writes into the copy's data/ stays there (and is inside the copy, as the tests expect).
 	rm -rf mutants/data && mkdir -p mutants/data && cp -rs $(CURDIR)/data/. mutants/data/
-	ln -sfn $(CURDIR)/.venv mutants/.venv   # the copy runs its scripts (get_dataset.sh) with the venv: it has mutmut
+	ln -sfn $(CURDIR)/.venv mutants/.venv
 	$(VENV)/bin/mutmut run --max-children $(shell nproc)
 	$(PY) tests/mutation_report.py
 

@@ -24,7 +24,7 @@ import hw2_submission
 import hw2_utils
 from autograder import integrity, regrade, submissions
 from hw2_data import PRIVATE_TEST_SIZE
-from predictions import csv_bytes, predictions_with
+from predictions import csv_bytes, edited, predictions_with
 from staff import starter
 from test_grade import forged_log
 
@@ -35,15 +35,6 @@ SEED = 5
 
 
 # --------------------------------------------------------------------------- the synthetic class
-
-def edited(predictions, share, seed):
-    """A copy with `share` of its rows changed to a random other class."""
-    rng = np.random.default_rng(seed)
-    copy = predictions.copy()
-    rows = rng.permutation(len(copy))[:round(share * len(copy))]
-    copy[rows] = (copy[rows] + rng.integers(1, 10, len(rows))) % 10
-    return copy
-
 
 def zip_bytes(files):
     path = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"regrade-test-{os.getpid()}.zip")
