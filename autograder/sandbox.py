@@ -244,6 +244,22 @@ def _adopt_orphans():
     _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 
 
+def stop_adopting_orphans():
+    """Undo `_adopt_orphans` in this process and reap the sandbox identities' dead it adopted. For a
+    process that goes on to fork workers of its own after boxes ran in it (a test session's end,
+    under mutmut): what a worker's boxes leave behind must not end up as this process's children,
+    which a worker pool's wait() would take for one of its workers. The next box adopts again."""
+    _libc.prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
+    _adopt_orphans.cache_clear()
+    me = os.getuid()
+    for pid, (parent, owner, state, _) in process_table().items():
+        if parent == os.getpid() and owner != me and state == "Z":
+            try:
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                pass
+
+
 def kill_user_processes(uid, seconds=10.0):
     """SIGKILL every process owned by uid and reap those orphaned to us, until none is left, zombies
     included (a fork bomb may still be forking while we kill), for `seconds` at most."""

@@ -7,6 +7,7 @@ around them instead of queueing behind them at the end. `make test` has xdist ha
 in order (`--maxschedchunk 1`), keeping two queued per worker: the first worker gets places 0
 and 1, the second 2 and 3, and so on, so the long tests go to places 0, 2, 4..."""
 import public_runs
+from autograder import sandbox
 
 FULL_GRADING = "tests/test_grade.py::test_the_reference_submission"   # grades the public runs' logs
 LONGEST = (FULL_GRADING, "tests/test_my_model.py::test_resume_gives_the_same_weights")
@@ -32,5 +33,6 @@ def pytest_collection_finish(session):
 
 
 def pytest_sessionfinish(session, exitstatus):
+    sandbox.stop_adopting_orphans()   # mutmut forks its workers from this process once the session ends
     if not hasattr(session.config, "workerinput"):   # the session's first process, not an xdist worker
         public_runs.stop()

@@ -3,6 +3,7 @@
 The isolation that needs root (another user, no network) is tested when the tests run as root,
 as CI and the autograder do; otherwise those tests skip and say so.
 """
+import ctypes
 import json
 import os
 import shutil
@@ -375,3 +376,34 @@ def test_a_box_killed_from_outside_says_so(scratch):
     hog = boxed(scratch, "while True: pass", sandbox.Limits(wall_seconds=20, cpu_seconds=2,
                                                            memory_bytes=2 * 2 ** 30, processes=64))
     assert not hog.killed_from_outside and hog.result is None   # its own CPU limit
+
+
+PR_GET_CHILD_SUBREAPER = 37
+ORPHAN_A_SLEEPER = "import subprocess, sys; print(subprocess.Popen(['sleep', '1']).pid)"   # exits at once
+
+
+def adopts_orphans():
+    flag = ctypes.c_int(-1)
+    ctypes.CDLL(None).prctl(PR_GET_CHILD_SUBREAPER, ctypes.byref(flag), 0, 0, 0)
+    return flag.value == 1
+
+
+def orphan_parent():
+    """The parent of a process whose own parent exited right after starting it (then reaped here)."""
+    orphan = int(subprocess.run([sys.executable, "-c", ORPHAN_A_SLEEPER], capture_output=True, text=True).stdout)
+    parent = sandbox.process_table()[orphan][0]
+    if parent == os.getpid():
+        os.waitpid(orphan, 0)
+    return parent
+
+
+@needs_root
+def test_a_process_that_ran_boxes_gives_back_the_orphans_when_asked(scratch):
+    """While boxes run here this process reaps what their tasks leave; once told to stop (a test session's end,
+    before mutmut forks its workers from it) orphans go elsewhere, and the next box adopts again."""
+    assert boxed(scratch, "open('result.json', 'w').write('1')").result == 1
+    assert adopts_orphans() and orphan_parent() == os.getpid()
+    sandbox.stop_adopting_orphans()
+    assert not adopts_orphans() and orphan_parent() != os.getpid()
+    assert boxed(scratch, "open('result.json', 'w').write('2')").result == 2
+    assert adopts_orphans()
