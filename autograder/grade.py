@@ -541,7 +541,7 @@ def grade(paths, box, hidden_seed, selected=ALL_PARTS):
     score = round(sum(test["score"] for test in tests), 4)
     timing = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in grading.seconds.items())
     return {"score": score, "execution_time": round(time.monotonic() - start),
-            "output": f"Auto-graded: {score} of {MAX_SCORE} points." +
+            "output": f"Auto-graded: {score:g} of {MAX_SCORE:g} points." +
                       (" Problems reading the upload: " + "; ".join(read_problems) if read_problems else ""),
             "stdout_visibility": "hidden", "tests": tests, "leaderboard": leaderboard,
             "extra_data": {"seconds": grading.seconds, "timing": timing, "read_problems": read_problems}}

@@ -1,0 +1,527 @@
+"""The grader's judging in this process: autograder/grade.py's `grade` with a stand-in for the box, and
+the checks of Part I and 7.1/7.2 on observations written out by hand.
+
+The stand-in answers each box task as the box would, from the reference's own functions run here
+(box_task's numpy task itself, with a mistake planted where a test needs one) or from a result written
+out by hand; what only the real box can show (the sandbox, its limits, the attacks) is
+tests/test_grade.py's. Here every rule that turns what a box saw into points must bite, in seconds
+and in a process that mutmut sees (README, "Mutation testing")."""
+import contextlib
+import io
+import json
+import os
+import sys
+import types
+from unittest import mock
+
+import numpy as np
+import pytest
+
+import hw2_numpy
+import hw2_submission
+from autograder import box_task, grade, intake, sandbox
+from hw2_data import PRIVATE_TEST_SIZE
+from predictions import csv_bytes, predictions_with
+from test_regrade import numpy_work
+
+PART2_AND_CSV = frozenset({"6.1", "6.2", "6.3", "6.4", "7.3"})
+SEED = 11
+LABELS = np.random.default_rng(3).integers(0, 10, PRIVATE_TEST_SIZE)
+
+
+def finished(result, seconds=0.5):
+    """The Outcome of a task that ran to its end and wrote `result` (as JSON would carry it)."""
+    return sandbox.Outcome(0, False, seconds, "", "", json.loads(json.dumps(result)), "", True)
+
+
+class StandInBox:
+    """grade.Box's interface without the sandbox: answers[kind](task, inputs, files) is the task's result
+    (or an Outcome, returned as it is); `calls` lists the kinds asked for, in order."""
+    def __init__(self, **answers):
+        self.data_dir = os.path.join(hw2_submission.ROOT, "data")
+        self.answers = {"import": lambda task, inputs, files: {"imported": task["module"]},
+                        "numpy": numpy_answer(hw2_numpy), "public_tests": rerun_answer(), **answers}
+        self.calls = []
+
+    def run(self, kind, task, inputs, files):
+        self.calls.append(kind)
+        answer = self.answers[kind](task, inputs, files)
+        return answer if isinstance(answer, sandbox.Outcome) else finished(answer)
+
+
+def student_numpy(**replaced):
+    """A student's hw2_numpy: the reference's functions, some replaced."""
+    module = types.ModuleType("hw2_numpy")
+    module.__dict__.update(vars(hw2_numpy))
+    module.__dict__.update(replaced)
+    return module
+
+
+def numpy_answer(module):
+    """box_task's numpy task run here on `module` as the student's hw2_numpy."""
+    def answer(task, inputs, files):
+        with mock.patch.dict(sys.modules, {"hw2_numpy": module}), contextlib.redirect_stdout(io.StringIO()):
+            return box_task.numpy_task(task, inputs)   # (the box keeps what the functions print to itself)
+    return answer
+
+
+def rerun_answer(changed=None):
+    """A re-run of the public tests that prints what the submitted log printed; changed: test -> its entry's
+    fields that differ ({"outcome": "FAIL", "error": ...}, {"printed": ...})."""
+    def answer(task, inputs, files):
+        log_name = next(log for log, script in hw2_submission.LOGS.items() if task["script"] in script)
+        submitted = intake.submitted_log(log_name, files, task["tests"])
+        return {"tests": {test: {"outcome": "OK", "printed": submitted.outcomes[test][1], "error": "",
+                                **(changed or {}).get(test, {})} for test in task["tests"]}}
+    return answer
+
+
+def graded(tmp_path, box, files=None, selected=PART2_AND_CSV):
+    """grade.grade's results of `files` (default: the reference's Part II with an all-OK log and a
+    submission.csv 81% right) in a grading root under tmp_path; {number: entry} of its exercises too."""
+    files = files if files is not None else {**numpy_work(), "submission.csv": csv_bytes(predictions_with(LABELS, 0.81))}
+    upload = tmp_path / "upload"
+    upload.mkdir(parents=True)
+    for name, data in files.items():
+        (upload / name).write_bytes(data)
+    np.save(tmp_path / "labels.npy", LABELS)
+    paths = grade.temporary_root(str(upload), str(tmp_path / "labels.npy"))
+    try:
+        results = grade.grade(paths, box, SEED, selected)
+    finally:
+        grade.shutil.rmtree(paths.root, ignore_errors=True)
+    return results, {test["number"]: test for test in results["tests"] if test["max_score"] > 0}
+
+
+def points(by_number):
+    return {number: test["score"] for number, test in by_number.items()}
+
+
+# --------------------------------------------------------------------------- Part II and the logs, graded
+
+def test_the_reference_part2_scores_every_point_with_one_import_and_one_rerun(tmp_path):
+    box = StandInBox()
+    results, by_number = graded(tmp_path, box)
+    assert points(by_number) == {"6.1": 5, "6.2": 2, "6.3": 3, "6.4": 2, "7.3": 8}
+    assert results["score"] == 20 and results["output"] == "Auto-graded: 20 of 34 points."
+    assert box.calls == ["import", "numpy", "numpy", "numpy", "numpy", "public_tests"]
+    assert by_number["6.1"]["output"] == "20/20 checks passed" and by_number["6.1"]["status"] == "passed"
+    assert by_number["6.2"]["output"] == "6/6 checks passed"
+    assert by_number["6.3"]["output"] == "12/12 checks passed"
+    assert by_number["6.4"]["output"] == "9/9 checks passed"
+    assert results["extra_data"]["read_problems"] == []
+    assert set(results["extra_data"]["seconds"]) == {"import hw2_numpy", "6.1 hidden cases", "6.2 hidden cases",
+                                                    "6.3 hidden cases", "6.4 hidden cases",
+                                                    "re-run of evaluation_numpy.txt"}
+    assert "5.3 written answers (graded by hand)" not in {test["name"] for test in results["tests"]}
+
+
+def test_the_whole_grading_lists_the_exercises_graded_by_hand_at_0_of_0(tmp_path):
+    box = StandInBox(mnist=lambda *_: {"task_error": "Traceback\nImportError: no tensorflow here"},
+                     cifar=lambda *_: {"task_error": "Traceback\nImportError: no tensorflow here"})
+    box.answers["import"] = lambda task, inputs, files: (
+        {"imported": task["module"]} if task["module"] == "hw2_numpy" else {"task_error": "SyntaxError: stand-in"})
+    results, by_number = graded(tmp_path, box, selected=grade.ALL_PARTS)
+    assert points(by_number) == {"5.1": 0, "5.2": 0, "6.1": 5, "6.2": 2, "6.3": 3, "6.4": 2, "7.1": 0, "7.2": 0,
+                                 "7.3": 8}
+    by_hand = [(test["name"], test["score"], test["max_score"], test["output"]) for test in results["tests"]
+               if test["max_score"] == 0 and test["number"] in ("5.3", "7.3") and "by hand" in test["name"]]
+    assert by_hand == [("5.3 written answers (graded by hand)", 0, 0, "worth 7 points, graded by the course staff"),
+                       ("7.3 own model: report (graded by hand)", 0, 0, "worth 2 points, graded by the course staff"),
+                       ("7.3 own model: implementation (graded by hand)", 0, 0,
+                        "worth 4 points, graded by the course staff")]
+    # a module that does not import costs its exercises, checked once per module, and nothing is run
+    assert box.calls == ["import", "numpy", "numpy", "numpy", "numpy", "import", "import", "public_tests"]
+    assert "importing hw2_mnist.py: your code could not be run: SyntaxError: stand-in" in by_number["5.1"]["output"]
+
+
+def test_partial_credit_is_the_share_of_hidden_cases_passed(tmp_path):
+    """grayscale_filter returning its input fails 2 of 6.1's 20 cases: 5 * 18/20 = 4.5 points."""
+    box = StandInBox(numpy=numpy_answer(student_numpy(grayscale_filter=lambda w: w)))
+    _, by_number = graded(tmp_path, box)
+    assert points(by_number) == {"6.1": 4.5, "6.2": 2, "6.3": 3, "6.4": 2, "7.3": 8}
+    lines = by_number["6.1"]["output"].splitlines()
+    assert lines[0] == "18/20 checks passed" and by_number["6.1"]["status"] == "failed"
+    assert [line.split(": ")[1] for line in lines[1:]] == ["grayscale_filter on random filters"] * 2
+
+
+def test_a_function_that_raises_fails_each_case_with_its_error(tmp_path):
+    def relu(x):
+        raise ValueError("negative zero")
+    box = StandInBox(numpy=numpy_answer(student_numpy(relu=relu)))
+    _, by_number = graded(tmp_path, box)
+    assert by_number["6.2"]["score"] == 0
+    lines = by_number["6.2"]["output"].splitlines()
+    assert lines[0] == "0/6 checks passed" and len(lines) == 7
+    assert all(line.startswith("FAILED: relu ") and line.endswith(": raised ValueError: negative zero")
+               for line in lines[1:])
+
+
+def test_a_task_that_did_not_finish_fails_its_own_exercise_saying_why(tmp_path):
+    stopped = sandbox.Outcome(-9, True, 120.0, "", "Traceback (most recent call last):\n  ...\nMemoryError\n", None,
+                              "ran past the 120 s wall-clock limit", True)
+    answers = numpy_answer(hw2_numpy)
+    box = StandInBox(numpy=lambda task, inputs, files: stopped if task["cases"][0]["function"] == "max_pool"
+                     else answers(task, inputs, files))
+    _, by_number = graded(tmp_path, box)
+    assert points(by_number) == {"6.1": 5, "6.2": 2, "6.3": 0, "6.4": 2, "7.3": 8}
+    lines = by_number["6.3"]["output"].splitlines()
+    assert lines[0] == "0/12 checks passed"
+    assert all(line.endswith(": your code did not finish: ran past the 120 s wall-clock limit (MemoryError)")
+               for line in lines[1:])
+
+
+@pytest.mark.parametrize("result, reason", [
+    ([1, 2], "the task's result is not an object"),
+    ({"task_error": "Traceback (most recent call last):\n  x\nKeyError: 'cases'\n\n"},
+     "your code could not be run: KeyError: 'cases'"),
+    ({"outputs": []}, "not an encoded array"),
+    ({"outputs": "all right"}, "not an encoded array"),
+    ({"outputs": [{"value": [1.0]}] * 20}, "not an encoded array"),
+])
+def test_what_a_task_hands_back_must_be_each_cases_array(tmp_path, result, reason):
+    box = StandInBox(numpy=lambda task, inputs, files: result)
+    _, by_number = graded(tmp_path, box, selected=frozenset({"6.1"}))
+    assert by_number["6.1"]["score"] == 0
+    assert all(line.endswith(": " + reason) for line in by_number["6.1"]["output"].splitlines()[1:])
+
+
+def test_a_rerun_that_fails_takes_the_exercise_and_other_printed_numbers_are_a_note(tmp_path):
+    box = StandInBox(public_tests=rerun_answer({
+        "test_relu": {"outcome": "FAIL", "error": "Traceback\n  ...\nAssertionError: -0.0 is not 0.0\n"},
+        "test_max_pool": {"printed": "max difference 1e-17\n"},
+        "test_dropout_test": {"outcome": "FAIL", "error": 42}}))
+    _, by_number = graded(tmp_path, box)
+    assert points(by_number) == {"6.1": 5, "6.2": 0, "6.3": 3, "6.4": 0, "7.3": 8}
+    assert by_number["6.2"]["output"].splitlines()[0] == (
+        "0 points: the log does not back this exercise: test_relu fails when the grader re-runs your code "
+        "(AssertionError: -0.0 is not 0.0); your log says OK")
+    assert by_number["6.2"]["output"].splitlines()[1] == "6/6 checks passed"
+    assert by_number["6.3"]["output"].splitlines() == [
+        "12/12 checks passed", "test_max_pool printed other numbers on the grader's CPU (information only): "
+        "line 1: log '', re-run 'max difference 1e-17'"]
+    assert "test_dropout_test fails when the grader re-runs your code (42)" in by_number["6.4"]["output"]
+
+
+def test_a_rerun_that_could_not_run_or_lost_a_test_takes_the_exercises(tmp_path):
+    box = StandInBox(public_tests=lambda task, inputs, files: sandbox.Outcome(   # exit 0: sys.exit(0) in a test
+        0, False, 3.0, "", "Traceback (most recent call last):\nImportError: numpy.core\n", None,
+        "the task wrote no result.json", True))
+    _, by_number = graded(tmp_path, box)
+    assert points(by_number) == {"6.1": 0, "6.2": 0, "6.3": 0, "6.4": 0, "7.3": 8}
+    assert by_number["6.2"]["output"].splitlines()[0] == (
+        "0 points: the log does not back this exercise: re-running evaluation_numpy.txt: your code did not finish: "
+        "the task wrote no result.json (ImportError: numpy.core)")
+    missing = StandInBox(public_tests=lambda task, inputs, files: {"tests": {"test_relu": "OK"}})
+    _, by_number = graded(tmp_path / "again", missing)
+    assert by_number["6.2"]["output"].splitlines()[0].endswith(
+        "test_relu fails when the grader re-runs your code (no outcome); your log says OK")
+    assert "test_max_pool fails when the grader re-runs your code (no outcome)" in by_number["6.3"]["output"]
+
+
+def test_a_test_not_ok_in_the_log_costs_its_exercise_and_a_bad_log_is_not_rerun(tmp_path):
+    files = {**numpy_work(), "submission.csv": csv_bytes(predictions_with(LABELS, 0.81))}
+    log = files["evaluation_numpy.txt"].decode()
+    files["evaluation_numpy.txt"] = log.replace("=== BEGIN test_relu ===\nOK\n",
+                                                "=== BEGIN test_relu ===\nFAIL\n").encode()
+    box = StandInBox()
+    _, by_number = graded(tmp_path, box, files)
+    assert points(by_number) == {"6.1": 5, "6.2": 0, "6.3": 3, "6.4": 2, "7.3": 8}
+    assert by_number["6.2"]["output"].splitlines()[0] == \
+        "0 points: the log does not back this exercise: test_relu is not OK in evaluation_numpy.txt"
+    del files["evaluation_numpy.txt"]
+    box = StandInBox()
+    _, by_number = graded(tmp_path / "without", box, files)
+    assert points(by_number) == {"6.1": 0, "6.2": 0, "6.3": 0, "6.4": 0, "7.3": 8}
+    assert "public_tests" not in box.calls
+
+
+def test_only_the_selected_parts_are_graded_and_run(tmp_path):
+    box = StandInBox()
+    results, by_number = graded(tmp_path, box, selected=frozenset({"6.3"}))
+    assert points(by_number) == {"6.3": 3} and results["score"] == 3
+    assert box.calls == ["import", "numpy", "public_tests"]
+    box = StandInBox()
+    results, by_number = graded(tmp_path / "csv", box, selected=frozenset({"7.3"}))
+    assert points(by_number) == {"7.3": 8} and box.calls == []
+    assert results["leaderboard"] == [{"name": "Private-test accuracy", "value": 0.81, "order": "desc"}]
+
+
+def test_the_hidden_cases_depend_on_the_seed_and_the_part_only():
+    first, again = grade.part_rng(SEED, "part2").standard_normal(4), grade.part_rng(SEED, "part2").standard_normal(4)
+    assert np.array_equal(first, again)
+    assert not np.array_equal(first, grade.part_rng(SEED + 1, "part2").standard_normal(4))
+    assert not np.array_equal(first, grade.part_rng(SEED, "mnist").standard_normal(4))
+
+
+# --------------------------------------------------------------------------- Part I: the MNIST checks
+
+def description(**changed):
+    return {"input_shape": [None, 28, 28, 1], "output_shapes": [[None, 10]], "trainable": 101770,
+            "non_trainable": 0, "layers": [{"class": "Flatten"}, {"class": "Dense", "units": 128, "activation": "relu"},
+                                           {"class": "Dense", "units": 10, "activation": "softmax"}], **changed}
+
+
+MNIST_LABELS = np.arange(1000) % 10
+
+
+def one_hot_right(share, labels=MNIST_LABELS):
+    """Probabilities (float32) whose argmax is right for the first `share` of the images."""
+    right = int(round(share * len(labels)))
+    guesses = np.concatenate([labels[:right], (labels[right:] + 1) % 10])
+    return np.eye(10, dtype=np.float32)[guesses] * 0.9 + 0.01
+
+
+def mnist_observed(probabilities_1=None, probabilities_2=None, describe_1=None, describe_2=None):
+    wrap = lambda value: value if isinstance(value, dict) and "error" in value else {"value": value}  # noqa: E731
+    return {"describe": {"1": wrap(describe_1 or description()), "2": wrap(describe_2 or description())},
+            "probabilities": {"1": wrap(box_task.encode(one_hot_right(0.9) if probabilities_1 is None
+                                                        else probabilities_1)),
+                              "2": wrap(box_task.encode(one_hot_right(0.9) if probabilities_2 is None
+                                                        else probabilities_2))}}
+
+
+def failures(checks):
+    return {number: [(label, reason) for label, reason in found if reason] for number, found in checks.items()}
+
+
+MNIST_REFERENCE = {"1": {"value": description()}, "2": {"value": description()}}
+
+
+def test_models_that_match_and_learn_pass_every_mnist_check():
+    checks = grade.mnist_checks(mnist_observed(), MNIST_REFERENCE, MNIST_LABELS)
+    assert [label for label, _ in checks["5.1"]] == [
+        "model 1 structure matches the handout (layers, sizes, activations, parameters)",
+        "model 1 trains: 3000 images, held-out accuracy >= 0.6"]
+    assert [label for label, _ in checks["5.2"]] == [
+        "model 2 takes (None, 28, 28, 1) images to 10 outputs", "model 2 outputs probabilities",
+        "model 2 trains: 3000 images, held-out accuracy >= 0.6"]
+    assert failures(checks) == {"5.1": [], "5.2": []}
+
+
+@pytest.mark.parametrize("observed, number, reason", [
+    (dict(describe_1=description(trainable=101771)), "5.1", "trainable is 101771, expected 101770"),
+    (dict(describe_1=description(input_shape=[None, 784])), "5.1", "input_shape is [None, 784], expected [None, 28, 28, 1]"),
+    (dict(describe_1=description(output_shapes=[[None, 9]])), "5.1", "output_shapes is [[None, 9]], expected [[None, 10]]"),
+    (dict(describe_1=description(non_trainable=2)), "5.1", "non_trainable is 2, expected 0"),
+    (dict(describe_1=description(layers=[{"class": "Flatten"}, {"class": "Dense", "units": 64, "activation": "relu"},
+                                         {"class": "Dense", "units": 10, "activation": "softmax"}])),
+     "5.1", "layer 1: {'class': 'Dense', 'units': 64, 'activation': 'relu'}, expected "
+            "{'class': 'Dense', 'units': 128, 'activation': 'relu'}"),
+    (dict(describe_1=description(layers=description()["layers"][:2])),
+     "5.1", "layer 2: None, expected {'class': 'Dense', 'units': 10, 'activation': 'softmax'}"),
+    (dict(describe_1=description(layers=description()["layers"] + [{"class": "Dropout"}])), "5.1",
+     "4 layers, expected 3"),
+    (dict(describe_1={"error": "Traceback\nNameError: name 'Dense' is not defined\n"}), "5.1",
+     "raised NameError: name 'Dense' is not defined"),
+    (dict(describe_1=[1]), "5.1", "no description"),
+    (dict(probabilities_1=one_hot_right(0.599)), "5.1", "held-out accuracy 0.599 after a short training, below 0.6"),
+    (dict(probabilities_1=one_hot_right(0.9)[:999]), "5.1", "predictions of shape (999, 10), expected (1000, 10)"),
+    (dict(describe_2=description(input_shape=[None, 784])), "5.2",
+     "input [None, 784] and outputs [[None, 10]], expected [None, 28, 28, 1] and [[None, 10]]"),
+    (dict(describe_2=description(output_shapes=[[None, 10], [None, 10]])), "5.2",
+     "input [None, 28, 28, 1] and outputs [[None, 10], [None, 10]], expected [None, 28, 28, 1] and [[None, 10]]"),
+    (dict(probabilities_2=one_hot_right(0.9) * 2), "5.2",
+     "outputs are not probabilities (non-negative, rows summing to 1): end with a softmax"),
+    (dict(probabilities_2=np.eye(10, dtype=np.float32)[MNIST_LABELS] * 1.5 - 0.05), "5.2",
+     "outputs are not probabilities (non-negative, rows summing to 1): end with a softmax"),
+    (dict(probabilities_2=one_hot_right(0.9) + 2e-5), "5.2",
+     "outputs are not probabilities (non-negative, rows summing to 1): end with a softmax"),
+    (dict(probabilities_2=np.ones(1000, np.float32)), "5.2",
+     "outputs are not probabilities (non-negative, rows summing to 1): end with a softmax"),
+    (dict(probabilities_2=one_hot_right(0.5)), "5.2", "held-out accuracy 0.500 after a short training, below 0.6"),
+])
+def test_each_mnist_check_fails_alone_on_its_own_mistake(observed, number, reason):
+    checks = grade.mnist_checks(mnist_observed(**observed), MNIST_REFERENCE, MNIST_LABELS)
+    found = failures(checks)
+    assert [failed for failed in found[number]][0][1] == reason
+    assert not found["5.2" if number == "5.1" else "5.1"]
+
+
+def test_the_accuracy_bar_is_inclusive_and_a_negative_rounding_error_is_a_probability():
+    at_the_bar = one_hot_right(0.6)
+    at_the_bar[0, 1] -= 0.01 + 5e-7   # about -5e-7: float error of a softmax, not a negative probability
+    at_the_bar[0, 0] += 0.01 + 5e-7
+    at_the_bar[1] += 5e-6   # a row summing to 1 + 5e-5
+    assert at_the_bar.min() < 0
+    checks = grade.mnist_checks(mnist_observed(probabilities_1=one_hot_right(0.6), probabilities_2=at_the_bar),
+                                MNIST_REFERENCE, MNIST_LABELS)
+    assert failures(checks) == {"5.1": [], "5.2": []}
+
+
+# --------------------------------------------------------------------------- 7.1 and 7.2: the CIFAR checks
+
+OUT_DIM = 5
+
+
+def softmax(logits):
+    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+def cifar_inputs():
+    rng = np.random.default_rng(0)
+    return {"logits": (rng.standard_normal((8, OUT_DIM)) * 30).astype(np.float32),
+            "logit_labels": np.eye(OUT_DIM, dtype=np.float32)[rng.integers(0, OUT_DIM, 8)]}
+
+
+def cifar_description(out_dim, **changed):
+    return {"input_shape": [None, 32, 32, 3], "output_shapes": [[None, out_dim]], "trainable": 1000 + out_dim,
+            "non_trainable": 64, "layers": [{"class": "Conv2D", "filters": 32}, {"class": "Dense", "units": out_dim}],
+            "update_ops": 2, "optimizer": ["RMSPropOptimizer", "Optimizer", "object"], "learning_rate": 1e-3,
+            **changed}
+
+
+CIFAR_REFERENCE = {"10": {"value": cifar_description(10)}, str(OUT_DIM): {"value": cifar_description(OUT_DIM)}}
+
+
+def cifar_observed(change=None):
+    """A right model's observations, then change(observations) to plant one mistake."""
+    rng = np.random.default_rng(1)
+    modes = {}
+    for mode, batch_dependent in (("true", True), ("false", False), ("flag_false", False), ("flag_true", True)):
+        logits = rng.standard_normal((8, OUT_DIM)).astype(np.float32)
+        probits = softmax(logits)
+        alone = probits[:1] + (0.05 if batch_dependent else 0.0)
+        modes[mode] = {"logits": logits, "probits": probits, "alone": alone}
+    inputs = cifar_inputs()
+    observed = {"describe": {"10": cifar_description(10), str(OUT_DIM): cifar_description(OUT_DIM)}, "modes": modes,
+                "batch_norm": {"variables": 4, "inference_change": 0.0, "training_change": 0.02},
+                "loss": grade.softmax_cross_entropy(inputs["logits"].astype(np.float64),
+                                                    inputs["logit_labels"].astype(np.float64)),
+                "training_losses": list(np.linspace(2.3, 1.5, 30))}
+    if change:
+        change(observed)
+    encoded_modes = {mode: {key: box_task.encode(np.asarray(value, np.float32)) for key, value in found.items()}
+                     for mode, found in observed["modes"].items()}
+    return {"describe": {dim: {"value": value} for dim, value in observed["describe"].items()},
+            "modes": {"value": encoded_modes}, "batch_norm": {"value": observed["batch_norm"]},
+            "loss": {"value": observed["loss"]}, "training_losses": {"value": observed["training_losses"]}}
+
+
+def cifar_failures(change=None):
+    return failures(grade.cifar_checks(cifar_observed(change), CIFAR_REFERENCE, cifar_inputs(), OUT_DIM))
+
+
+def test_a_right_model_passes_every_cifar_check():
+    checks = grade.cifar_checks(cifar_observed(), CIFAR_REFERENCE, cifar_inputs(), OUT_DIM)
+    assert [label for label, _ in checks["7.1"]] == [
+        "structure matches the handout (layers, sizes, parameters), out_dim=10", "structure with another out_dim (5)",
+        "probit = softmax(logit), shapes (N, out_dim)", "batch norm follows is_training (bool and tensor)",
+        "moving statistics change in training only"]
+    assert [label for label, _ in checks["7.2"]] == [
+        "RMSProp with learning rate 1e-3", "mean cross-entropy of confident logits", "loss falls over 30 train steps"]
+    assert failures(checks) == {"7.1": [], "7.2": []}
+
+
+def set_in(path, value):
+    def change(observed):
+        *folders, last = path
+        target = observed
+        for key in folders:
+            target = target[key]
+        target[last] = value(target[last]) if callable(value) else value
+    return change
+
+
+@pytest.mark.parametrize("change, number, label, reason", [
+    (set_in(("describe", "10", "trainable"), 1011), "7.1", "out_dim=10", "trainable is 1011, expected 1010"),
+    (set_in(("describe", str(OUT_DIM), "output_shapes"), [[None, 10]]), "7.1", "another out_dim",
+     "output_shapes is [[None, 10]], expected [[None, 5]]"),
+    (set_in(("describe", "10", "update_ops"), 0), "7.1", "out_dim=10",
+     "build_model registers 0 batch-norm updates in UPDATE_OPS, expected 2"),
+    (set_in(("describe", str(OUT_DIM), "update_ops"), 4), "7.1", "another out_dim",
+     "build_model registers 4 batch-norm updates in UPDATE_OPS, expected 2"),
+    (set_in(("modes", "true", "probits"), lambda p: p * 0.9), "7.1", "softmax", "is_training=true: probit is not "
+     "softmax(logit)"),
+    (set_in(("modes", "flag_true", "probits"), lambda p: p + 1e-4), "7.1", "softmax", "is_training=flag_true: probit is not "
+     "softmax(logit)"),
+    (set_in(("modes", "flag_true", "logits"), lambda p: p[:, :4]), "7.1", "softmax",
+     "is_training=flag_true: outputs (8, 4) and (8, 5), expected (8, 5) for out_dim=5"),
+    (set_in(("modes", "true", "logits"), lambda p: p[:7]), "7.1", "softmax",
+     "is_training=true: outputs (7, 5) and (8, 5), expected (8, 5) for out_dim=5"),
+    (set_in(("modes", "true", "alone"), lambda p: p - 0.05), "7.1", "is_training",
+     "is_training=true: batch norm should use the batch's statistics"),
+    (set_in(("modes", "false", "alone"), lambda p: p + 0.05), "7.1", "is_training",
+     "is_training=false: batch norm should use the moving statistics"),
+    (set_in(("modes", "flag_false", "alone"), lambda p: p + 1e-5), "7.1", "is_training",
+     "is_training=flag_false: batch norm should use the moving statistics"),
+    (set_in(("modes", "flag_true", "alone"), lambda p: p - 0.05 + 5e-7), "7.1", "is_training",
+     "is_training=flag_true: batch norm should use the batch's statistics"),
+    (set_in(("batch_norm", "inference_change"), 1e-9), "7.1", "training only",
+     "running the model for inference changed the moving statistics"),
+    (set_in(("batch_norm", "training_change"), 0.0), "7.1", "training only",
+     "a train step left the moving statistics unchanged: run the UPDATE_OPS with the train step"),
+    (set_in(("describe", "10", "optimizer"), ["AdamOptimizer", "Optimizer"]), "7.2", "RMSProp",
+     "optimizer is AdamOptimizer, expected RMSPropOptimizer"),
+    (set_in(("describe", "10", "learning_rate"), 1.1e-3), "7.2", "RMSProp", "learning rate 0.0011, expected 0.001"),
+    (set_in(("describe", "10", "learning_rate"), None), "7.2", "RMSProp", "learning rate None, expected 0.001"),
+    (set_in(("loss",), lambda loss: loss * 1.001), "7.2", "cross-entropy", "for confident logits, expected"),
+    (set_in(("training_losses",), lambda losses: [2.0] * 5 + [2.1] * 20 + [1.8] * 5), "7.2", "falls",
+     "loss went from 2.000 to 1.800 in 30 steps; it must fall by 10%"),
+    (set_in(("training_losses",), lambda losses: [2.0] * 3 + [1.0] * 2 + [1.5] * 25), "7.2", "falls",
+     "loss went from 1.600 to 1.500 in 30 steps; it must fall by 10%"),
+    (set_in(("training_losses",), lambda losses: [2.0] * 25 + [2.2] * 2 + [1.6] * 3), "7.2", "falls",
+     "loss went from 2.000 to 1.840 in 30 steps; it must fall by 10%"),
+    (set_in(("describe", "10", "learning_rate"), 1e-3 + 1e-10), "7.2", "RMSProp",
+     "learning rate 0.0010000001, expected 0.001"),
+    (set_in(("training_losses",), lambda losses: losses[:29]), "7.2", "falls",
+     "the losses of the short training are missing or not finite"),
+    (set_in(("training_losses",), lambda losses: losses[:29] + [float("nan")]), "7.2", "falls",
+     "the losses of the short training are missing or not finite"),
+])
+def test_each_cifar_check_fails_alone_on_its_own_mistake(change, number, label, reason):
+    found = cifar_failures(change)
+    assert len(found[number]) == 1 and not found["7.2" if number == "7.1" else "7.1"]
+    failed_label, failed_reason = found[number][0]
+    assert label in failed_label and reason in failed_reason
+
+
+def test_the_cifar_bars_hold_at_their_edges():
+    """A loss that falls by just over 10%, a learning rate off by float error, a loss right to 1e-4."""
+    assert cifar_failures(set_in(("training_losses",), lambda losses: [2.0] * 25 + [1.7999] * 5)) == \
+        {"7.1": [], "7.2": []}
+    assert cifar_failures(set_in(("describe", "10", "learning_rate"), 1e-3 + 1e-13)) == {"7.1": [], "7.2": []}
+    assert cifar_failures(set_in(("loss",), lambda loss: loss * (1 + 5e-5))) == {"7.1": [], "7.2": []}
+
+
+def test_the_loss_check_computes_softmax_cross_entropy_itself():
+    logits = np.array([[0.0, 0.0, 0.0], [3.0, 1.0, -2.0]])
+    labels = np.array([[1.0, 0, 0], [0, 1.0, 0]])
+    second = 2.0 + np.log(1 + np.exp(-2.0) + np.exp(-5.0))
+    assert grade.softmax_cross_entropy(logits, labels) == pytest.approx((np.log(3) + second) / 2, rel=1e-12)
+    assert grade.softmax_cross_entropy(np.array([[1000.0, 0.0]]), np.array([[1.0, 0.0]])) == 0.0
+
+
+# --------------------------------------------------------------------------- the small readers
+
+def test_a_missing_or_raised_entry_names_itself():
+    assert grade.entry({"a": {"b": {"value": 3}}}, "a", "b") == 3
+    assert grade.entry({"a": {"value": 1, "other": 2}}, "a") == {"value": 1, "other": 2}
+    with pytest.raises(ValueError, match="^no a/c in the result$"):
+        grade.entry({"a": {"b": 1}}, "a", "c")
+    with pytest.raises(ValueError, match="^no a/b in the result$"):
+        grade.entry({"a": [1]}, "a", "b")
+    with pytest.raises(ValueError, match="^raised ZeroDivisionError: x$"):
+        grade.entry({"a": {"error": "Traceback\n\nZeroDivisionError: x\n"}}, "a")
+    assert grade.judged("check", lambda: "") == ("check", "")
+    assert grade.judged("check", lambda: [][1]) == ("check", "list index out of range")
+    assert grade.judged("check", lambda: {}["key"]) == ("check", "'key'")
+    assert grade.judged("check", lambda: int("x")) == ("check", "invalid literal for int() with base 10: 'x'")
+    assert grade.judged("check", lambda: None + 1) == ("check", "unsupported operand type(s) for +: "
+                                                                "'NoneType' and 'int'")
+    with pytest.raises(ZeroDivisionError):
+        grade.judged("check", lambda: 1 / 0)
+
+
+def test_printed_texts_agree_but_for_durations_and_otherwise_the_first_line_that_differs_is_named():
+    assert grade.first_difference("a\nloss 0.5 (1.2 s)\n", "a\nloss 0.5 (3.4 s)") == ""
+    assert grade.first_difference("a\nb\n", "a\nc\n") == "line 2: log 'b', re-run 'c'"
+    assert grade.first_difference("a\n", "a\nb\n") == "line 2: log '', re-run 'b'"
+    assert grade.first_difference("x" * 200, "y") == f"line 1: log {'x' * 120!r}, re-run 'y'"
+    assert grade.raised("noise\nTraceback (most recent call last):\n  a\nOSError: one\n"
+                        "Traceback (most recent call last):\n  b\nValueError: two\n\n") == "ValueError: two"
+    assert grade.raised("no traceback here\n") == ""
+    assert grade.last_line("\n first \n\n  last  \n \n") == "  last" and grade.last_line("") == ""
+    assert grade.last_line("y" * 400) == "y" * 300
+    assert grade.module_of("evaluation_numpy.txt") == "hw2_numpy"
