@@ -6,8 +6,10 @@ submission, a student who submitted twice, unreadable and hostile zips, an empty
 metadata entry without its folder. The expensive grading (Part II's relu in real boxes, and 7.3)
 runs once; the rest of the class-level rules run on 7.3 alone, which runs no student code (under a
 second a submission)."""
+import contextlib
 import csv
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -16,6 +18,7 @@ import subprocess
 import sys
 import time
 import zipfile
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -163,10 +166,22 @@ def labels_file(tmp_path_factory):
     return labels, str(path)
 
 
-def run_regrade(*args, env=None, timeout=900):
-    process = subprocess.run([sys.executable, REGRADE, *map(str, args)], cwd=ROOT, capture_output=True, text=True,
-                             timeout=timeout, env={**os.environ, **(env or {})})
-    return process
+def run_regrade(*args, env=None):
+    """regrade.py's command line run in this process (so that mutmut sees it; each submission's grader is
+    a process of its own all the same): its exit status and what it printed, as subprocess.run gives them."""
+    argv = [str(arg) for arg in args]
+    stdout, stderr = io.StringIO(), io.StringIO()
+    handlers = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}   # main sets them
+    try:
+        with mock.patch.dict(os.environ, env or {}), contextlib.redirect_stdout(stdout), \
+                contextlib.redirect_stderr(stderr):
+            returncode = regrade.main(argv)
+    except SystemExit as stop:   # argparse's refusals
+        returncode = stop.code
+    finally:
+        for number, handler in handlers.items():
+            signal.signal(number, handler)
+    return subprocess.CompletedProcess(argv, returncode, stdout.getvalue(), stderr.getvalue())
 
 
 def read_csv(path):
