@@ -1,4 +1,5 @@
 """The loaders and get_dataset.sh, offline: tiny mirrors and archives built here."""
+import contextlib
 import gzip
 import hashlib
 import io
@@ -393,9 +394,53 @@ def test_a_corrupted_file_already_in_data_is_rebuilt_by_the_download_step(tiny_o
         assert content(name) == good, name
 
 
+def data_command(*args):
+    """hw2_data.py's command line run in this process (so that mutmut sees it): its exit status and what
+    it printed, as subprocess.run gives them."""
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        try:
+            returncode = hw2_data.main([str(arg) for arg in args])
+        except SystemExit as stop:   # argparse's refusals
+            returncode = stop.code
+    return subprocess.CompletedProcess(args, returncode, stdout.getvalue(), stderr.getvalue())
+
+
 def labels_command(*args):
-    return subprocess.run([sys.executable, os.path.join(hw2_utils.ROOT, "hw2_data.py"), "private-labels", *args],
-                          capture_output=True, text=True, timeout=300)
+    return data_command("private-labels", *args)
+
+
+def test_the_scripts_steps_run_here_build_what_the_script_builds(tiny_originals, tmp_path):
+    """get_dataset.sh's steps (fetch, mnist, cifar) called here give the script's files byte for byte;
+    a download whose md5 differs is refused and leaves nothing."""
+    env, mnist, _, _ = tiny_originals
+    run_script(env)
+    built, here = pathlib.Path(env["HW2_DATA_OUT"]), tmp_path / "here"
+    src = tmp_path / "src"
+    for name in mnist:
+        fetched = data_command("fetch", (src / name).as_uri(), here / "downloads" / name, md5(src / name))
+        assert fetched.returncode == 0 and fetched.stdout == f"  downloading {(src / name).as_uri()}\n", fetched
+        assert (here / "downloads" / name).read_bytes() == (src / name).read_bytes()
+    again = data_command("fetch", (src / name).as_uri(), here / "downloads" / name, md5(src / name))
+    assert again.returncode == 0 and again.stdout == f"  {name}: present, checksum ok\n"
+    archive = here / "downloads" / "cifar-10-python.tar.gz"
+    wrong = data_command("fetch", (src / "cifar-10-python.tar.gz").as_uri(), archive, "0" * 32)
+    assert wrong.returncode == 1 and "does not match the published " + "0" * 32 in wrong.stderr
+    assert not archive.exists()
+    missing = data_command("fetch", (src / "nothing.gz").as_uri(), here / "downloads" / "nothing.gz", "0" * 32)
+    assert missing.returncode == 1 and "could not download" in missing.stderr
+    assert sorted(os.listdir(here / "downloads")) == sorted(mnist)
+    assert data_command("fetch", (src / "cifar-10-python.tar.gz").as_uri(), archive,
+                        md5(src / "cifar-10-python.tar.gz")).returncode == 0
+    assert data_command("mnist", here / "downloads", here / "mnist.pkl.gz").returncode == 0
+    assert gzip.decompress((here / "mnist.pkl.gz").read_bytes()) == \
+        gzip.decompress((built / "mnist.pkl.gz").read_bytes())   # (gzip's header holds the time it was written)
+    assert data_command("cifar", archive, here / "cifar-10-739").returncode == 0
+    names = sorted(os.listdir(built / "cifar-10-739"))
+    assert sorted(os.listdir(here / "cifar-10-739")) == names and len(names) == 8   # SHA256SUMS and 7 arrays
+    for name in names:
+        assert (here / "cifar-10-739" / name).read_bytes() == (built / "cifar-10-739" / name).read_bytes(), name
+    assert data_command("nothing").returncode == 2
 
 
 def test_course_staff_get_the_private_labels_of_the_students_images(tiny_originals, tmp_path):
