@@ -1,12 +1,20 @@
 """autograder/box_task.py's own machinery, in this process: each check's time limit starts and ends
 with it, a failing check stays its own, arrays cross the box's border exactly or not at all."""
+import contextlib
+import io
+import json
+import os
 import signal
+import sys
 import time
+import types
+from unittest import mock
 
 import numpy as np
 import pytest
 
-from autograder import box_task
+import hw2_utils
+from autograder import box_task, grade
 
 
 def test_a_check_that_hangs_is_stopped_at_its_limit():
@@ -74,3 +82,91 @@ def test_arrays_cross_exactly(array):
 def test_a_forged_array_is_refused_by_name(value, problem):
     with pytest.raises(ValueError, match=problem.replace("[", r"\[").replace("]", r"\]")):
         box_task.decode(value)
+
+
+# --------------------------------------------------------------------------- the TensorFlow tasks, on the reference
+
+def student_module(reference, **replaced):
+    module = types.ModuleType(reference.__name__)
+    module.__dict__.update(vars(reference))
+    module.__dict__.update(replaced)
+    return module
+
+
+def cifar_observations(hw2_cifar, out_dim=5):
+    """box_task's cifar task run here on `hw2_cifar` as the student's, on small inputs of the grader's
+    kinds (one batch of 4 images repeated for the short training, so that a right model must learn it)."""
+    rng = np.random.default_rng(1)
+    eye = np.eye(out_dim, dtype=np.float32)
+    batch_X = rng.standard_normal((1, 4, 32, 32, 3)).astype(np.float32)
+    batch_Y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, (1, 4))]
+    inputs = {"images": rng.standard_normal((grade.CIFAR_PROBE_IMAGES, 32, 32, 3)).astype(np.float32),
+              "labels": eye[rng.integers(0, out_dim, grade.CIFAR_PROBE_IMAGES)],
+              "logits": (rng.standard_normal((grade.CIFAR_PROBE_IMAGES, out_dim)) * 30).astype(np.float32),
+              "logit_labels": eye[rng.integers(0, out_dim, grade.CIFAR_PROBE_IMAGES)],
+              "train_X": np.repeat(batch_X, grade.CIFAR_TRAIN_STEPS, axis=0),
+              "train_Y": np.repeat(batch_Y, grade.CIFAR_TRAIN_STEPS, axis=0)}
+    with mock.patch.dict(sys.modules, {"hw2_cifar": hw2_cifar}), contextlib.redirect_stdout(io.StringIO()):
+        result = box_task.cifar_task({"out_dim": out_dim, "out_dims": [10, out_dim]}, inputs)
+    return json.loads(json.dumps(result)), inputs
+
+
+def test_the_reference_observed_by_the_cifar_task_passes_every_check_and_a_model_deaf_to_is_training_fails():
+    import hw2_cifar
+    out_dim = 5
+    with contextlib.redirect_stdout(io.StringIO()):
+        reference = box_task.describe_cifar(hw2_cifar, [10, out_dim])
+    assert reference["10"]["value"]["optimizer"][0] == "RMSPropOptimizer"
+    assert reference["10"]["value"]["learning_rate"] == 1e-3 and reference["10"]["value"]["update_ops"] > 0
+    result, inputs = cifar_observations(hw2_cifar, out_dim)
+    checks = grade.cifar_checks(result, reference, inputs, out_dim)
+    assert {number: [reason for _, reason in found if reason] for number, found in checks.items()} == \
+        {"7.1": [], "7.2": []}
+    deaf = student_module(hw2_cifar, build_model=lambda X, out_dim, is_training: hw2_cifar.build_model(
+        X, out_dim, False))
+    result, inputs = cifar_observations(deaf, out_dim)
+    failed = {label: reason for found in grade.cifar_checks(result, reference, inputs, out_dim).values()
+              for label, reason in found if reason}
+    updates = reference["10"]["value"]["update_ops"]
+    assert failed == {   # in inference mode Keras's batch norm registers no updates at all
+        "structure matches the handout (layers, sizes, parameters), out_dim=10":
+            f"build_model registers 0 batch-norm updates in UPDATE_OPS, expected {updates}",
+        "structure with another out_dim (5)": f"build_model registers 0 batch-norm updates in UPDATE_OPS, expected {updates}",
+        "batch norm follows is_training (bool and tensor)":
+            "is_training=true: batch norm should use the batch's statistics",
+        "moving statistics change in training only":
+            "a train step left the moving statistics unchanged: run the UPDATE_OPS with the train step"}
+
+    def always_training(X, out_dim, is_training):   # and its updates run with every output
+        import tensorflow as tf
+        logit, probit = hw2_cifar.build_model(X, out_dim, True)
+        with tf.control_dependencies(tf.compat.v1.get_collection(tf.compat.v1.GraphKeys.UPDATE_OPS)):
+            return tf.identity(logit), tf.identity(probit)
+    result, inputs = cifar_observations(student_module(hw2_cifar, build_model=always_training), out_dim)
+    failed = {label: reason for found in grade.cifar_checks(result, reference, inputs, out_dim).values()
+              for label, reason in found if reason}
+    assert failed == {"batch norm follows is_training (bool and tensor)":
+                      "is_training=false: batch norm should use the moving statistics",
+                      "moving statistics change in training only":
+                      "running the model for inference changed the moving statistics"}
+
+
+def test_the_reference_observed_by_the_mnist_task_has_both_models_structure_and_probabilities():
+    import hw2_mnist
+    rng = np.random.default_rng(2)
+    with contextlib.redirect_stdout(io.StringIO()):
+        reference = box_task.describe_mnist(hw2_mnist)
+    train_X, train_Y, eval_X, eval_Y = grade.mnist_subsets(os.path.join(hw2_utils.ROOT, "data"), rng)
+    inputs = {"train_X": train_X[:200], "train_Y": train_Y[:200], "eval_X": eval_X[:100]}
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        result = json.loads(json.dumps(box_task.mnist_task({}, inputs)))
+    assert box_task.decode(result["probabilities"]["1"]["value"]).shape == (100, 10)
+    checks = grade.mnist_checks(result, reference, eval_Y[:100])
+    failed = {label for found in checks.values() for label, reason in found if reason}
+    assert failed <= {"model 1 trains: 3000 images, held-out accuracy >= 0.6",
+                      "model 2 trains: 3000 images, held-out accuracy >= 0.6"}   # 200 images are not 3000
+    two_outputs = student_module(hw2_mnist, build_model_mnist1=hw2_mnist.build_model_mnist2)
+    with contextlib.redirect_stdout(io.StringIO()):
+        swapped = box_task.describe_mnist(two_outputs)
+    assert grade.same_description(swapped["1"]["value"], reference["1"]["value"]).startswith(
+        ("input_shape is", "trainable is", "output_shapes is", "non_trainable is", "layer 0"))

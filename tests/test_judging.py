@@ -157,6 +157,23 @@ def test_a_function_that_raises_fails_each_case_with_its_error(tmp_path):
                for line in lines[1:])
 
 
+def test_a_call_past_its_time_limit_fails_and_its_function_is_not_called_again(tmp_path, monkeypatch):
+    monkeypatch.setattr(box_task, "check_seconds", 1)
+    calls = []
+
+    def relu(x):
+        calls.append(x.shape)
+        while True:
+            pass
+    box = StandInBox(numpy=numpy_answer(student_numpy(relu=relu)))
+    _, by_number = graded(tmp_path, box, selected=frozenset({"6.2", "6.3"}))
+    assert points(by_number) == {"6.2": 0, "6.3": 3} and len(calls) == 1
+    lines = by_number["6.2"]["output"].splitlines()
+    assert lines[1].endswith(": raised autograder.box_task.CheckTimeout: stopped after 1 s")
+    assert all(line.endswith(": raised not run: an earlier call of relu ran past its time limit") for line in lines[2:])
+    assert len(lines) == 7
+
+
 def test_a_task_that_did_not_finish_fails_its_own_exercise_saying_why(tmp_path):
     stopped = sandbox.Outcome(-9, True, 120.0, "", "Traceback (most recent call last):\n  ...\nMemoryError\n", None,
                               "ran past the 120 s wall-clock limit", True)
