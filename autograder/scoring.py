@@ -127,8 +127,10 @@ def failure_results(start):
 
 
 
-def print_table(results, out=sys.stdout):
-    """One row per test: name, points, status, the first line of its output."""
+def print_table(results, out=None):
+    """One row per test: name, points, status, the first line of its output; to `out` (default: sys.stdout
+    as it is when called)."""
+    out = out or sys.stdout
     rows = [(test["name"], f"{test['score']:g}/{test['max_score']:g}", test["status"],
              (test.get("output") or "").splitlines()[0] if test.get("output") else "") for test in results["tests"]]
     width = max([len(row[0]) for row in rows] + [4])

@@ -542,3 +542,89 @@ def test_printed_texts_agree_but_for_durations_and_otherwise_the_first_line_that
     assert grade.last_line("\n first \n\n  last  \n \n") == "  last" and grade.last_line("") == ""
     assert grade.last_line("y" * 400) == "y" * 300
     assert grade.module_of("evaluation_numpy.txt") == "hw2_numpy"
+
+
+# --------------------------------------------------------------------------- the command line and the real box, once each
+
+def grade_command(*args, env=None):
+    """grade.py's command line run in this process: (exit status, what it printed)."""
+    printed = io.StringIO()
+    with mock.patch.dict(os.environ, env or {}), contextlib.redirect_stdout(printed), \
+            contextlib.redirect_stderr(printed):
+        try:
+            returncode = grade.main([str(arg) for arg in args])
+        except SystemExit as stop:   # argparse's refusals
+            returncode = stop.code
+    return returncode, printed.getvalue()
+
+
+def test_the_command_grades_a_zip_or_gradescopes_root_and_prints_the_table(tmp_path):
+    np.save(tmp_path / "labels.npy", LABELS)
+    upload = tmp_path / "submission.csv"
+    upload.write_bytes(csv_bytes(predictions_with(LABELS, 0.752)))
+    code, printed = grade_command(upload, "--labels", tmp_path / "labels.npy", "--results", tmp_path / "out" / "r.json",
+                                  "--hidden-seed", 3, "--only", "7.3")
+    assert code == 0, printed
+    results = json.loads((tmp_path / "out" / "r.json").read_text())
+    assert [(test["name"], test["score"]) for test in results["tests"]] == [
+        ("7.3 own model: private-test accuracy", 5), ("7.3 own model: exact private-test accuracy", 0)]
+    assert "hidden-case seed 3 (--hidden-seed 3 grades with the same cases)" in printed
+    table = [" ".join(line.split()) for line in printed.splitlines()[-3:]]
+    assert table[0].startswith("7.3 own model: private-test accuracy 5/10 failed reached the 75% tier (")
+    assert table[1] == "7.3 own model: exact private-test accuracy 0/0 passed 0.7520"
+    assert table[2].startswith("total 5/10 (")
+    # Gradescope's layout: the seed and the labels in ROOT/source, the results in ROOT/results.
+    paths = grade.Paths.under(str(tmp_path / "root"))
+    os.makedirs(paths.submission)
+    os.makedirs(paths.source)
+    (tmp_path / "root" / "submission" / "submission.csv").write_bytes(upload.read_bytes())
+    np.save(paths.labels, LABELS)
+    (tmp_path / "root" / "source" / "hidden_seed.txt").write_text("12\n")
+    code, printed = grade_command("--only", "7.3", env={"AUTOGRADER_ROOT": paths.root})
+    assert code == 0 and json.loads(open(paths.results).read())["tests"] == results["tests"]
+    (tmp_path / "root" / "source" / "hidden_seed.txt").write_text("twelve\n")
+    code, printed = grade_command("--only", "7.3", env={"AUTOGRADER_ROOT": paths.root})
+    assert code == 1 and "hidden_seed.txt must hold one integer" in printed
+    failed = json.loads(open(paths.results).read())
+    assert failed["tests"] == [] and failed["score"] == 0
+
+
+@pytest.mark.parametrize("args, refusal", [
+    (["--only", "6.9"], "--only: no such part 6.9; the parts are 5.1, 5.2, 6.1, 6.2, 6.3, 6.4, 7.1, 7.2, 7.3"),
+    (["/no/such.zip"], "no such file: /no/such.zip"),
+    ([__file__, "--labels", "/no/labels.npy"], "no such labels file: /no/labels.npy"),
+])
+def test_the_command_refuses_what_it_cannot_grade_by_name(args, refusal):
+    code, printed = grade_command(*args)
+    assert code == 2 and refusal in printed
+
+
+def test_a_grading_without_the_data_says_how_to_build_it(tmp_path):
+    with pytest.raises(intake.GraderError, match="lacks mnist.pkl.gz, cifar-10-739/.*HW2_DATA_OUT="):
+        grade.check_data(str(tmp_path))
+    grade.check_data(os.path.join(hw2_submission.ROOT, "data"))
+
+
+def test_the_real_box_imports_a_module_and_hands_back_its_result(tmp_path):
+    """grade.Box as the grader builds it (the sandbox identity when root): the files it stages, the
+    task it runs, the problem it names."""
+    box = grade.Box(sys.executable, os.path.join(hw2_submission.ROOT, "data"),
+                    sandbox.default_identity() if sandbox.is_root() else None)
+    box.check()
+    files = {"hw2_numpy.py": b"import os\nprint(sorted(os.listdir('.')), sorted(os.listdir('tests')))\n",
+             "notes.txt": b"not staged: the box gets the Python files"}
+    with contextlib.redirect_stdout(io.StringIO()) as printed:
+        outcome = box.run("import", {"module": "hw2_numpy"}, {}, files)
+        exits = box.run("import", {"module": "hw2_numpy"}, {}, {"hw2_numpy.py": b"raise SystemExit(4)\n"})
+        stopped = box.run("import", {"module": "hw2_numpy"}, {}, {"hw2_numpy.py": b"import os\nos._exit(3)\n"})
+    assert outcome.result == {"imported": "hw2_numpy"} and outcome.problem == "" and outcome.stdout == (
+        "['box_task.py', 'hw2_numpy.py', 'task.json', 'tests'] "
+        "['hw2_test_cifar.py', 'hw2_test_mnist.py', 'hw2_test_numpy.py', 'reference.py']\n")
+    assert grade.box_problem(outcome) == ""
+    assert grade.box_problem(exits) == "your code could not be run: SystemExit: 4"
+    assert stopped.result is None and stopped.returncode == 3
+    assert grade.box_problem(stopped) == "your code did not finish: the task wrote no result.json"
+    assert printed.getvalue().startswith("box: import hw2_numpy: ")
+    nowhere = grade.Box(sys.executable, str(tmp_path / "nowhere"), box.identity)
+    with pytest.raises(intake.GraderError, match="cannot run .* or read .*nowhere"):
+        nowhere.check()
