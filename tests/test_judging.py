@@ -563,8 +563,8 @@ def test_the_command_grades_a_zip_or_gradescopes_root_and_prints_the_table(tmp_p
     upload = tmp_path / "submission.csv"
     upload.write_bytes(csv_bytes(predictions_with(LABELS, 0.752)))
     code, printed = grade_command(upload, "--labels", tmp_path / "labels.npy", "--results", tmp_path / "out" / "r.json",
-                                  "--hidden-seed", 3, "--only", "7.3")
-    assert code == 0, printed
+                                  "--hidden-seed", 3, "--only", "7.3", env={"HW2_DATA_DIR": str(tmp_path / "none")})
+    assert code == 0, printed   # 7.3 alone reads only the CSV: no data, no box
     results = json.loads((tmp_path / "out" / "r.json").read_text())
     assert [(test["name"], test["score"]) for test in results["tests"]] == [
         ("7.3 own model: private-test accuracy", 5), ("7.3 own model: exact private-test accuracy", 0)]
