@@ -1,5 +1,4 @@
 """The loaders and get_dataset.sh, offline: tiny mirrors and archives built here."""
-import contextlib
 import gzip
 import hashlib
 import io
@@ -7,7 +6,6 @@ import os
 import pathlib
 import pickle
 import subprocess
-import sys
 import tarfile
 
 import numpy as np
@@ -15,6 +13,7 @@ import pytest
 
 import hw2_data
 import hw2_utils
+from commands import run_main
 
 SCRIPT = os.path.join(hw2_utils.ROOT, "get_dataset.sh")
 
@@ -395,15 +394,7 @@ def test_a_corrupted_file_already_in_data_is_rebuilt_by_the_download_step(tiny_o
 
 
 def data_command(*args):
-    """hw2_data.py's command line run in this process (so that mutmut sees it): its exit status and what
-    it printed, as subprocess.run gives them."""
-    stdout, stderr = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-        try:
-            returncode = hw2_data.main([str(arg) for arg in args])
-        except SystemExit as stop:   # argparse's refusals
-            returncode = stop.code
-    return subprocess.CompletedProcess(args, returncode, stdout.getvalue(), stderr.getvalue())
+    return run_main(hw2_data.main, *args)
 
 
 def labels_command(*args):

@@ -21,6 +21,7 @@ import hw2_numpy
 import hw2_submission
 from autograder import box_task, grade, intake, sandbox
 from hw2_data import PRIVATE_TEST_SIZE
+from commands import run_main
 from predictions import csv_bytes, predictions_with
 from test_regrade import numpy_work
 
@@ -547,15 +548,9 @@ def test_printed_texts_agree_but_for_durations_and_otherwise_the_first_line_that
 # --------------------------------------------------------------------------- the command line and the real box, once each
 
 def grade_command(*args, env=None):
-    """grade.py's command line run in this process: (exit status, what it printed)."""
-    printed = io.StringIO()
-    with mock.patch.dict(os.environ, env or {}), contextlib.redirect_stdout(printed), \
-            contextlib.redirect_stderr(printed):
-        try:
-            returncode = grade.main([str(arg) for arg in args])
-        except SystemExit as stop:   # argparse's refusals
-            returncode = stop.code
-    return returncode, printed.getvalue()
+    """grade.py's command line run here: (exit status, what it printed, stdout and stderr together)."""
+    ran = run_main(grade.main, *args, env=env)
+    return ran.returncode, ran.stdout + ran.stderr
 
 
 def test_the_command_grades_a_zip_or_gradescopes_root_and_prints_the_table(tmp_path):

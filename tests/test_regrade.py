@@ -6,10 +6,8 @@ submission, a student who submitted twice, unreadable and hostile zips, an empty
 metadata entry without its folder. The expensive grading (Part II's relu in real boxes, and 7.3)
 runs once; the rest of the class-level rules run on 7.3 alone, which runs no student code (under a
 second a submission)."""
-import contextlib
 import csv
 import hashlib
-import io
 import json
 import os
 import shutil
@@ -18,7 +16,6 @@ import subprocess
 import sys
 import time
 import zipfile
-from unittest import mock
 
 import numpy as np
 import pytest
@@ -27,6 +24,7 @@ import hw2_submission
 import hw2_utils
 from autograder import integrity, regrade, submissions
 from hw2_data import PRIVATE_TEST_SIZE
+from commands import run_main
 from predictions import csv_bytes, edited, predictions_with
 from staff import starter
 from test_grade import forged_log
@@ -167,21 +165,7 @@ def labels_file(tmp_path_factory):
 
 
 def run_regrade(*args, env=None):
-    """regrade.py's command line run in this process (so that mutmut sees it; each submission's grader is
-    a process of its own all the same): its exit status and what it printed, as subprocess.run gives them."""
-    argv = [str(arg) for arg in args]
-    stdout, stderr = io.StringIO(), io.StringIO()
-    handlers = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}   # main sets them
-    try:
-        with mock.patch.dict(os.environ, env or {}), contextlib.redirect_stdout(stdout), \
-                contextlib.redirect_stderr(stderr):
-            returncode = regrade.main(argv)
-    except SystemExit as stop:   # argparse's refusals
-        returncode = stop.code
-    finally:
-        for number, handler in handlers.items():
-            signal.signal(number, handler)
-    return subprocess.CompletedProcess(argv, returncode, stdout.getvalue(), stderr.getvalue())
+    return run_main(regrade.main, *args, env=env)
 
 
 def read_csv(path):

@@ -348,7 +348,7 @@ def test_logs_keep_a_completed_run_with_failures_only_when_partial(tmp_path, mon
     # The script's imports are kept (the fingerprint covers them); the body only prints a log.
     imports = "".join(line + "\n" for line in pathlib.Path(ROOT, sub.LOGS[log]).read_text().splitlines()
                       if line.startswith(("import hw2_", "from reference")))
-    fake = f"import sys\nif False:\n" + "".join("    " + line + "\n" for line in imports.splitlines())
+    fake = "import sys\nif False:\n" + "".join("    " + line + "\n" for line in imports.splitlines())
     defs = "class T:\n" + "".join(f"    def {t}(self): pass\n" for t in tests)
     write_log_script(project, log, fake + defs + f"print({header!r})\n" + blocks + "sys.exit(1)\n")
     (project / log).unlink()
