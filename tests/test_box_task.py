@@ -4,6 +4,7 @@ import contextlib
 import io
 import json
 import os
+import shutil
 import signal
 import sys
 import time
@@ -170,3 +171,45 @@ def test_the_reference_observed_by_the_mnist_task_has_both_models_structure_and_
         swapped = box_task.describe_mnist(two_outputs)
     assert grade.same_description(swapped["1"]["value"], reference["1"]["value"]).startswith(
         ("input_shape is", "trainable is", "output_shapes is", "non_trainable is", "layer 0"))
+
+
+# --------------------------------------------------------------------------- the box's program itself
+
+def run_task(folder, task, code_dir, monkeypatch, inputs=None):
+    """box_task.main as the box runs it (task.json and inputs.npz in its folder), in this process: the
+    result.json it writes. Never with sole_user: that kills every other process of this user."""
+    monkeypatch.chdir(folder)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.setattr(box_task, "check_seconds", box_task.check_seconds)
+    (folder / "task.json").write_text(json.dumps({**task, "sole_user": False}))
+    if inputs:
+        np.savez(folder / "inputs.npz", **inputs)
+    with contextlib.redirect_stdout(io.StringIO()):
+        box_task.main(str(code_dir))
+    return json.loads((folder / "result.json").read_text())
+
+
+def test_the_program_runs_the_public_tests_a_task_names_and_says_how_each_went(tmp_path, monkeypatch):
+    (tmp_path / "code").mkdir()
+    (tmp_path / "code" / "hw2_widget.py").write_text("import sys\nLOADED_FROM = __file__\n")
+    assert run_task(tmp_path, {"kind": "import", "module": "hw2_widget"}, tmp_path / "code", monkeypatch) == \
+        {"imported": "hw2_widget"}
+    assert sys.modules["hw2_widget"].LOADED_FROM == str(tmp_path / "code" / "hw2_widget.py")   # code_dir first
+    del sys.modules["hw2_widget"]
+    missing = run_task(tmp_path, {"kind": "import", "module": "hw2_nothing"}, tmp_path / "code", monkeypatch)
+    assert set(missing) == {"task_error"} and missing["task_error"].rstrip().endswith(
+        "ModuleNotFoundError: No module named 'hw2_nothing'")
+    shutil.copytree(os.path.join(hw2_utils.ROOT, "tests"), tmp_path / "tests",
+                    ignore=shutil.ignore_patterns("__pycache__", "independent"))
+    ran = run_task(tmp_path, {"kind": "public_tests", "script": "hw2_test_numpy", "test_class": "TestNumpy",
+                              "tests": ["test_relu", "test_dropout_test"], "check_seconds": 7},
+                   hw2_utils.ROOT, monkeypatch)
+    assert list(ran["tests"]) == ["test_relu", "test_dropout_test"] and box_task.check_seconds == 7
+    assert all(test["outcome"] == "OK" and test["error"] == "" and "=== EXERCISE" in test["printed"]
+               for test in ran["tests"].values())
+    numpy_cases = {"kind": "numpy", "cases": [{"function": "relu", "args": [{"array": "x"}]},
+                                              {"function": "dropout", "args": [{"array": "x"}, {"value": "test"},
+                                                                               {"value": 0.5}]}]}
+    x = np.array([[-1.0, 2.0]])
+    outputs = run_task(tmp_path, numpy_cases, hw2_utils.ROOT, monkeypatch, inputs={"x": x})["outputs"]
+    assert [box_task.decode(output["value"]).tolist() for output in outputs] == [[[0.0, 2.0]], [[-1.0, 2.0]]]

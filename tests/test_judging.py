@@ -11,6 +11,7 @@ import io
 import json
 import os
 import sys
+import tempfile
 import types
 from unittest import mock
 
@@ -568,6 +569,16 @@ def test_the_command_grades_a_zip_or_gradescopes_root_and_prints_the_table(tmp_p
     assert table[0].startswith("7.3 own model: private-test accuracy 5/10 failed reached the 75% tier (")
     assert table[1] == "7.3 own model: exact private-test accuracy 0/0 passed 0.7520"
     assert table[2].startswith("total 5/10 (")
+    # Without --hidden-seed a fresh one each time; the temporary root goes; the results' folder may exist.
+    (tmp_path / "temp").mkdir()
+    seeds = []
+    for _ in range(2):
+        with mock.patch.object(tempfile, "tempdir", str(tmp_path / "temp")):
+            code, printed = grade_command(upload, "--labels", tmp_path / "labels.npy", "--only", "7.3",
+                                          "--results", tmp_path / "out" / "r.json")
+        assert code == 0 and os.listdir(tmp_path / "temp") == []
+        seeds.append(int(printed.split("hidden-case seed ")[1].split()[0]))
+    assert seeds[0] != seeds[1] and max(seeds) < 2 ** 32
     # Gradescope's layout: the seed and the labels in ROOT/source, the results in ROOT/results.
     paths = grade.Paths.under(str(tmp_path / "root"))
     os.makedirs(paths.submission)
@@ -623,3 +634,86 @@ def test_the_real_box_imports_a_module_and_hands_back_its_result(tmp_path):
     nowhere = grade.Box(sys.executable, str(tmp_path / "nowhere"), box.identity)
     with pytest.raises(intake.GraderError, match="cannot run .* or read .*nowhere"):
         nowhere.check()
+
+
+HELP = {   # what each staff command line says of itself and of every option, word for word
+    ("grade", ()): [
+        "Grade one hw2 submission as Gradescope's autograder does, and write results.json.",
+        "grade this zip (or a folder of uploaded files) in a temporary root (default: grade $AUTOGRADER_ROOT)",
+        "--labels LABELS private_test_y.npy (without it 7.3 scores 0 and says why)",
+        "--results RESULTS where to copy results.json (default ROOT/results/results.json)",
+        "--hidden-seed HIDDEN_SEED the hidden cases' seed (default ROOT/source/hidden_seed.txt; a fresh random one for "
+        "a zip)",
+        "--user USER the unprivileged user student code runs as when root (default: a uid no other program or grading "
+        "uses, reserved for this grading)",
+        "--only ONLY grade only these parts, e.g. 6.1,6.2,7.3 (of 5.1, 5.2, 6.1, 6.2, 6.3, 6.4, 7.1, 7.2, 7.3)"],
+    ("regrade", ()): [
+        "Grade a whole class as Gradescope grades each submission: gradebook, report, integrity flags.",
+        "export Gradescope's export (zip or folder) or a folder of NAME.zip",
+        "--jobs JOBS submissions graded at once on this machine (each grading needs 2-3 GB and about one core)",
+        "--shard SHARD grade only the K-th of N parts (0 <= K < N; stable under reordering); `merge` joins the parts",
+        "--hidden-seed HIDDEN_SEED the hidden cases' seed (or --autograder)",
+        "--only ONLY grade only these parts, e.g. 7.3 after new labels (grade.py's --only)",
+        "--timeout TIMEOUT seconds one grading may take before it is stopped and reported as the grader's failure "
+        "(default 3600)",
+        "--out OUT folder for results, records, gradebook.csv, report.html",
+        "--autograder AUTOGRADER autograder.zip: its hidden seed and private labels (as on Gradescope)",
+        "--labels LABELS private_test_y.npy, without --autograder",
+        "--compare COMPARE an older gradebook.csv: whose points change (changes.csv, the report)",
+        "--similarity SIMILARITY `make similarity`'s pairs.csv, shown beside the flags",
+        "--lookup-accuracy LOOKUP_ACCURACY flag a private-test accuracy above this as looked-up labels (default 0.96)"],
+    ("regrade", ("merge",)): [
+        "usage: regrade.py merge [-h] --out OUT", "folders the shards' --out folders",
+        "--out OUT folder for results, records, gradebook.csv, report.html"],
+    ("hw2_data", ()): [
+        "Build the hw2 data files from the public originals (used by get_dataset.sh).",
+        "fetch download URL to DEST, verified by its md5",
+        "mnist MNIST idx files in RAW_DIR -> mnist.pkl.gz at OUT",
+        "cifar cifar-10-python.tar.gz -> CIFAR-10-739 in OUT_DIR",
+        "private-labels course staff: the private-test labels of cifar-10-python.tar.gz's split, to a path outside "
+        "the project"],
+    ("hw2_data", ("private-labels",)): [
+        "out e.g. ~/hw2-staff/private_test_y.npy (never inside the project)",
+        "--check CIFAR_DIR a built cifar-10-739 folder whose private_test_X.npy the labels must match"],
+}
+
+
+@pytest.mark.parametrize("program, before", list(HELP))
+def test_every_option_of_the_staff_commands_says_what_it_does(program, before):
+    import hw2_data
+    from autograder import regrade
+    main = {"grade": grade.main, "regrade": regrade.main, "hw2_data": hw2_data.main}[program]
+    ran = run_main(main, *before, "--help", env={"COLUMNS": "100"})
+    text = " ".join(ran.stdout.split())
+    assert ran.returncode == 0 and [phrase for phrase in HELP[program, before] if phrase not in text] == []
+
+
+def test_gradescopes_root_is_graded_here_with_the_real_box_and_the_data_it_is_told(tmp_path):
+    """grade.py as run_autograder runs it, in this process, for 6.2 and 7.3: the box as the sandbox identity
+    (root) on HW2_DATA_DIR's data (else the project's), --hidden-seed over the root's seed, results.json
+    as Gradescope reads it, and what it prints for the staff."""
+    paths = grade.Paths.under(str(tmp_path / "root"))
+    os.makedirs(paths.submission)
+    os.makedirs(paths.source)
+    for name, data in {**numpy_work(), "submission.csv": csv_bytes(predictions_with(LABELS, 0.81))}.items():
+        (tmp_path / "root" / "submission" / name).write_bytes(data)
+    np.save(paths.labels, LABELS)
+    (tmp_path / "root" / "source" / "hidden_seed.txt").write_text("not a number\n")   # --hidden-seed wins
+    code, printed = grade_command("--only", "6.2,7.3", "--hidden-seed", 5,
+                                  env={"AUTOGRADER_ROOT": paths.root, "HW2_DATA_DIR": ""})
+    with open(paths.results) as stream:
+        text = stream.read()
+    results = json.loads(text)
+    assert code == 0 and text == json.dumps(results, indent=1) + "\n", printed
+    assert [(test["number"], test["score"]) for test in results["tests"]] == [("6.2", 2), ("7.3", 8), ("7.3", 0)]
+    assert set(results["extra_data"]["seconds"]) == {"import hw2_numpy", "6.2 hidden cases",
+                                                    "re-run of evaluation_numpy.txt"}
+    isolated = sandbox.is_root() and sandbox.namespaces_available()
+    assert results["extra_data"]["namespaces"] is isolated
+    who = f"root: student code runs as {sandbox.default_identity().name}" if sandbox.is_root() else "a plain user"
+    assert f"grading as {who}; network and mount namespaces: {'yes' if isolated else 'not available here'}\n" \
+        in printed
+    code, printed = grade_command("--only", "6.2", "--hidden-seed", 5,
+                                  env={"AUTOGRADER_ROOT": paths.root, "HW2_DATA_DIR": str(tmp_path / "no-data")})
+    assert code == 1 and f"GraderError: {tmp_path / 'no-data'} lacks mnist.pkl.gz" in printed
+    assert printed.index("Traceback (most recent call last)") < printed.index("total")   # on stdout, for the staff
