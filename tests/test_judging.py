@@ -38,15 +38,16 @@ def finished(result, seconds=0.5):
 
 class StandInBox:
     """grade.Box's interface without the sandbox: answers[kind](task, inputs, files) is the task's result
-    (or an Outcome, returned as it is); `calls` lists the kinds asked for, in order."""
+    (or an Outcome, returned as it is); `calls` lists the kinds asked for, in order, `tasks` their tasks."""
     def __init__(self, **answers):
         self.data_dir = os.path.join(hw2_submission.ROOT, "data")
         self.answers = {"import": lambda task, inputs, files: {"imported": task["module"]},
                         "numpy": numpy_answer(hw2_numpy), "public_tests": rerun_answer(), **answers}
-        self.calls = []
+        self.calls, self.tasks = [], []
 
     def run(self, kind, task, inputs, files):
         self.calls.append(kind)
+        self.tasks.append(task)
         answer = self.answers[kind](task, inputs, files)
         return answer if isinstance(answer, sandbox.Outcome) else finished(answer)
 
@@ -271,6 +272,59 @@ def test_the_hidden_cases_depend_on_the_seed_and_the_part_only():
     assert np.array_equal(first, again)
     assert not np.array_equal(first, grade.part_rng(SEED + 1, "part2").standard_normal(4))
     assert not np.array_equal(first, grade.part_rng(SEED, "mnist").standard_normal(4))
+
+
+# --------------------------------------------------------------------------- Parts I and III graded: what the box is given
+
+def labels_by_image(split):
+    """{image bytes: label} of an MNIST split (float32 rows, as the grader reads them)."""
+    return {x.tobytes(): int(y) for x, y in zip(split.X, split.Y)}
+
+
+def perfect_mnist_model(task, inputs, files):
+    """A stand-in for the MNIST task (not TensorFlow's minutes) whose models are right on every image it is given: the reference's
+    descriptions, and probabilities looked up from MNIST itself, so that only images that are MNIST's,
+    paired with their own labels, (28, 28, 1) and float32, score."""
+    import hw2_mnist
+    import hw2_utils
+    splits = hw2_utils.load_mnist(os.path.join(hw2_submission.ROOT, "data"))
+    train, test = labels_by_image(splits.train), labels_by_image(splits.test)
+    images_right = inputs["train_X"].shape == (3000, 28, 28, 1) and inputs["eval_X"].shape == (1000, 28, 28, 1) \
+        and inputs["train_X"].dtype == inputs["eval_X"].dtype == np.float32
+    trained = images_right and all(train.get(x.reshape(-1).tobytes()) == y
+                                   for x, y in zip(inputs["train_X"], inputs["train_Y"]))
+    found = [test.get(x.reshape(-1).tobytes(), 0) for x in inputs["eval_X"]] if trained else [0] * 1000
+    probabilities = box_task.encode(np.eye(10, dtype=np.float32)[found])
+    with contextlib.redirect_stdout(io.StringIO()):
+        described = box_task.describe_mnist(hw2_mnist)
+    return {"describe": described, "probabilities": {"1": {"value": probabilities}, "2": {"value": probabilities}}}
+
+
+def reference_cifar_task(task, inputs, files):
+    """The CIFAR task run here on the reference, on the grader's inputs."""
+    import hw2_cifar
+    with mock.patch.dict(sys.modules, {"hw2_cifar": hw2_cifar}), contextlib.redirect_stdout(io.StringIO()):
+        return box_task.cifar_task(task, inputs)
+
+
+def test_the_models_are_given_mnists_images_with_their_labels_and_cifar_inputs_a_right_model_passes(tmp_path):
+    """grade_mnist and grade_cifar with the grader's own inputs: a perfect MNIST stand-in and the reference's
+    CIFAR model observed here score every point (the out_dim drawn for this seed: 7)."""
+    box = StandInBox(mnist=perfect_mnist_model, cifar=reference_cifar_task)
+    results, by_number = graded(tmp_path, box, selected=frozenset({"5.1", "5.2", "7.1", "7.2"}))
+    assert points(by_number) == {"5.1": 0, "5.2": 0, "7.1": 0, "7.2": 0}   # no MNIST or CIFAR log: gated
+    checks = {number: test["output"].splitlines()[1] for number, test in by_number.items()}
+    assert checks == {"5.1": "2/2 checks passed", "5.2": "3/3 checks passed", "7.1": "5/5 checks passed",
+                      "7.2": "3/3 checks passed"}, explain_entries(by_number)
+    assert "FAILED" not in "".join(test["output"] for test in by_number.values())
+    assert box.calls == ["import", "mnist", "import", "cifar"]
+    assert box.tasks[1:4:2] == [{}, {"out_dim": 7, "out_dims": [10, 7]}]
+    assert set(results["extra_data"]["seconds"]) == {"import hw2_mnist", "Part I models", "import hw2_cifar",
+                                                    "7.1/7.2 models"}
+
+
+def explain_entries(by_number):
+    return "\n".join(f"{number}: {test['output']}" for number, test in by_number.items())
 
 
 # --------------------------------------------------------------------------- Part I: the MNIST checks
