@@ -471,3 +471,47 @@ def test_private_labels_are_refused_through_a_link_into_the_project(tmp_path, li
     with pytest.raises(hw2_data.DataBuildError, match="inside the project"):
         hw2_data.write_private_labels(str(tmp_path / "no-such-archive.tar.gz"), str(out))
     assert not out.exists()
+
+
+def test_idx_files_are_read_exactly_and_a_bad_header_or_size_is_named(tmp_path):
+    images = np.arange(2 * 3 * 5, dtype=np.uint8).reshape(2, 3, 5)
+    (tmp_path / "images.gz").write_bytes(_idx(images))
+    read = hw2_data.read_idx(str(tmp_path / "images.gz"))
+    assert read.dtype == np.uint8 and read.shape == (2, 3, 5) and np.array_equal(read, images)
+    (tmp_path / "labels.gz").write_bytes(_idx(np.array([7, 1, 255])))
+    assert hw2_data.read_idx(str(tmp_path / "labels.gz")).tolist() == [7, 1, 255]
+    (tmp_path / "empty.gz").write_bytes(gzip.compress(bytes([0, 0, 8, 0])))   # a 0-d array: one byte, missing
+    bad = {"short.gz": gzip.compress(b"\0\0\x08"),
+           "magic.gz": gzip.compress(b"\0\x01\x08\x01" + (3).to_bytes(4, "big") + b"abc"),
+           "floats.gz": gzip.compress(b"\0\0\x0d\x01" + (3).to_bytes(4, "big") + b"abc"),
+           "cut.gz": gzip.compress(gzip.decompress(_idx(images))[:-1])}
+    for name, data in bad.items():
+        (tmp_path / name).write_bytes(data)
+    for name in ("short.gz", "magic.gz", "floats.gz"):
+        with pytest.raises(hw2_data.DataBuildError, match=f"^{tmp_path / name} is not an idx file of unsigned bytes$"):
+            hw2_data.read_idx(str(tmp_path / name))
+    with pytest.raises(hw2_data.DataBuildError, match=r"cut.gz is truncated: 29 bytes for shape \(2, 3, 5\)$"):
+        hw2_data.read_idx(str(tmp_path / "cut.gz"))
+    with pytest.raises(hw2_data.DataBuildError, match=r"empty.gz is truncated: 0 bytes for shape \(\)$"):
+        hw2_data.read_idx(str(tmp_path / "empty.gz"))
+
+
+def test_mnist_is_split_five_to_one_and_counts_that_differ_are_refused(tmp_path, capsys):
+    rng = np.random.default_rng(4)
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    arrays = dict(zip(hw2_data.MNIST_FILES, (rng.integers(0, 256, (12, 28, 28)), rng.integers(0, 10, 12),
+                                             rng.integers(0, 256, (4, 28, 28)), rng.integers(0, 10, 4))))
+    for name, array in arrays.items():
+        (raw / name).write_bytes(_idx(array))
+    hw2_data.build_mnist(str(raw), str(tmp_path / "mnist.pkl.gz"))
+    assert capsys.readouterr().out == f"  built {tmp_path / 'mnist.pkl.gz'}: 10 / 2 / 4\n"
+    with gzip.open(tmp_path / "mnist.pkl.gz", "rb") as stream:
+        (train_x, train_y), (valid_x, _), (test_x, test_y) = pickle.load(stream)
+    assert train_x.shape == (10, 784) and train_x.dtype == np.float32 and train_y.dtype == np.int64
+    assert np.array_equal(train_x[1], arrays["train-images-idx3-ubyte.gz"][1].reshape(784).astype(np.float32) / np.float32(255))
+    assert valid_x.shape == (2, 784) and np.array_equal(test_y, arrays["t10k-labels-idx1-ubyte.gz"])
+    (raw / "t10k-labels-idx1-ubyte.gz").write_bytes(_idx(rng.integers(0, 10, 5)))
+    with pytest.raises(hw2_data.DataBuildError, match=f"^MNIST images and labels in {raw} differ in count$"):
+        hw2_data.build_mnist(str(raw), str(tmp_path / "other.pkl.gz"))
+    assert not (tmp_path / "other.pkl.gz").exists()

@@ -736,3 +736,9 @@ def test_the_graders_fingerprint_covers_what_grading_depends_on_and_not_the_clas
     assert base != regrade.Grader(1, "", "", 60).fingerprint
     np.save(labels, np.ones(PRIVATE_TEST_SIZE, np.int64))
     assert base != regrade.Grader(1, str(labels), "", 60).fingerprint          # the labels' content, not their path
+
+
+def test_an_errors_first_line_or_its_kind_is_what_a_refusal_quotes():
+    assert submissions.first_line(ValueError("  while scanning\n  at line 3\n")) == "while scanning"
+    assert submissions.first_line(ValueError(" \n ")) == "ValueError"
+    assert submissions.first_line(KeyError()) == "KeyError"
