@@ -207,6 +207,21 @@ def test_the_program_runs_the_public_tests_a_task_names_and_says_how_each_went(t
     assert list(ran["tests"]) == ["test_relu", "test_dropout_test"] and box_task.check_seconds == 7
     assert all(test["outcome"] == "OK" and test["error"] == "" and "=== EXERCISE" in test["printed"]
                for test in ran["tests"].values())
+    # A script of the task folder's own tests/ (found there first), a test that fails and one that raises.
+    (tmp_path / "tests" / "hw2_test_widget.py").write_text(
+        "import unittest\n\n\nclass TestWidget(unittest.TestCase):\n"
+        "    def test_fine(self):\n        print('fine so far')\n\n"
+        "    def test_wrong(self):\n        self.assertEqual(1, 2, 'one is not two')\n\n"
+        "    def test_raises(self):\n        raise KeyError('gone')\n")
+    ran = run_task(tmp_path, {"kind": "public_tests", "script": "hw2_test_widget", "test_class": "TestWidget",
+                              "tests": ["test_fine", "test_wrong", "test_raises"]}, tmp_path / "code", monkeypatch)
+    assert ran["tests"]["test_fine"] == {"outcome": "OK", "printed": "fine so far\n", "error": ""}
+    assert ran["tests"]["test_wrong"]["outcome"] == "FAIL" and ran["tests"]["test_wrong"]["error"].startswith(
+        "Traceback (most recent call last):") and "AssertionError: 1 != 2 : one is not two" in \
+        ran["tests"]["test_wrong"]["error"]
+    assert ran["tests"]["test_raises"]["outcome"] == "FAIL" and \
+        ran["tests"]["test_raises"]["error"].rstrip().endswith("KeyError: 'gone'")
+    del sys.modules["hw2_test_widget"]
     numpy_cases = {"kind": "numpy", "cases": [{"function": "relu", "args": [{"array": "x"}]},
                                               {"function": "dropout", "args": [{"array": "x"}, {"value": "test"},
                                                                                {"value": 0.5}]}]}
