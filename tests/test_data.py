@@ -416,7 +416,9 @@ def test_the_scripts_steps_run_here_build_what_the_script_builds(tiny_originals,
     assert again.returncode == 0 and again.stdout == f"  {name}: present, checksum ok\n"
     archive = here / "downloads" / "cifar-10-python.tar.gz"
     wrong = data_command("fetch", (src / "cifar-10-python.tar.gz").as_uri(), archive, "0" * 32)
-    assert wrong.returncode == 1 and "does not match the published " + "0" * 32 in wrong.stderr
+    assert wrong.returncode == 1 and wrong.stderr == (
+        f"error: {archive}: md5 {md5(src / 'cifar-10-python.tar.gz')} does not match the published {'0' * 32}; "
+        "the download is corrupt or the URL serves another file\n")
     assert not archive.exists()
     missing = data_command("fetch", (src / "nothing.gz").as_uri(), here / "downloads" / "nothing.gz", "0" * 32)
     assert missing.returncode == 1 and "could not download" in missing.stderr
@@ -426,7 +428,9 @@ def test_the_scripts_steps_run_here_build_what_the_script_builds(tiny_originals,
     assert data_command("mnist", here / "downloads", here / "mnist.pkl.gz").returncode == 0
     assert gzip.decompress((here / "mnist.pkl.gz").read_bytes()) == \
         gzip.decompress((built / "mnist.pkl.gz").read_bytes())   # (gzip's header holds the time it was written)
-    assert data_command("cifar", archive, here / "cifar-10-739").returncode == 0
+    built_cifar = data_command("cifar", archive, here / "cifar-10-739")
+    assert built_cifar.returncode == 0 and built_cifar.stdout == \
+        f"  built {here / 'cifar-10-739'}: train_X 45, val_X 5, public_test_X 5, private_test_X 5\n"
     names = sorted(os.listdir(built / "cifar-10-739"))
     assert sorted(os.listdir(here / "cifar-10-739")) == names and len(names) == 8   # SHA256SUMS and 7 arrays
     for name in names:
@@ -441,7 +445,7 @@ def test_course_staff_get_the_private_labels_of_the_students_images(tiny_origina
     cifar = os.path.join(env["HW2_DATA_OUT"], "cifar-10-739")
     out = tmp_path / "staff" / "private_test_y.npy"
     result = labels_command(archive, str(out), "--check", cifar)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 0 and result.stdout == f"  wrote {out}: 5 private-test labels\n", result.stderr
     test_order = (lambda rng: (rng.permutation(50), rng.permutation(10))[1])(np.random.RandomState(739))
     np.testing.assert_array_equal(np.load(out), labels[50:][test_order[5:]])
     assert not os.path.exists(os.path.join(cifar, "private_test_y.npy"))
@@ -453,12 +457,17 @@ def test_private_labels_are_refused_inside_the_project_or_for_other_images(tiny_
     archive = os.path.join(env["HW2_DATA_OUT"], "downloads", "cifar-10-python.tar.gz")
     inside = os.path.join(hw2_utils.ROOT, "data", "private_test_y.npy")
     refused = labels_command(archive, inside)
-    assert refused.returncode == 1 and "inside the project" in refused.stderr and not os.path.exists(inside)
+    assert refused.returncode == 1 and refused.stderr == (
+        f"error: {inside} is inside the project ({os.path.realpath(hw2_utils.ROOT)}): write the private labels outside "
+        "it (e.g. ~/hw2-staff/private_test_y.npy), where they can be neither distributed with the data nor "
+        "committed\n") and not os.path.exists(inside)
     other = tmp_path / "other"
     other.mkdir()
     np.save(other / "private_test_X.npy", np.zeros((5, 32, 32, 3), np.uint8))
     mismatch = labels_command(archive, str(tmp_path / "y.npy"), "--check", str(other))
-    assert mismatch.returncode == 1 and "would not belong" in mismatch.stderr
+    assert mismatch.returncode == 1 and mismatch.stderr == (
+        f"error: {archive}'s split does not give the private images in {other}: these labels would not belong "
+        "to the students' private_test_X.npy\n")
     assert not (tmp_path / "y.npy").exists()
 
 
@@ -515,3 +524,30 @@ def test_mnist_is_split_five_to_one_and_counts_that_differ_are_refused(tmp_path,
     with pytest.raises(hw2_data.DataBuildError, match=f"^MNIST images and labels in {raw} differ in count$"):
         hw2_data.build_mnist(str(raw), str(tmp_path / "other.pkl.gz"))
     assert not (tmp_path / "other.pkl.gz").exists()
+
+
+def test_a_cifar_archive_that_is_not_one_or_lacks_a_batch_is_named(tiny_originals, tmp_path):
+    """Only files named like CIFAR's batches count (a folder of that name does not); a missing batch
+    or an archive that is not one is refused by name, and nothing is built."""
+    src = tmp_path / "src"
+    with tarfile.open(src / "cifar-10-python.tar.gz", "r:gz") as tar:
+        members = [(member, tar.extractfile(member).read()) for member in tar.getmembers()]
+    lacking = tmp_path / "lacking.tar.gz"
+    with tarfile.open(lacking, "w:gz") as tar:
+        for member, data in members:
+            if member.name.endswith("test_batch"):
+                folder = tarfile.TarInfo(member.name)   # a folder where the batch should be
+                folder.type = tarfile.DIRTYPE
+                tar.addfile(folder)
+            else:
+                tar.addfile(member, io.BytesIO(data))
+    refused = data_command("cifar", lacking, tmp_path / "out")
+    assert refused.returncode == 1 and refused.stderr == f"error: {lacking} lacks ['test_batch']\n"
+    (tmp_path / "plain.tar.gz").write_bytes(b"not gzip at all")
+    refused = data_command("cifar", tmp_path / "plain.tar.gz", tmp_path / "out")
+    assert refused.returncode == 1 and refused.stderr.startswith(
+        f"error: {tmp_path / 'plain.tar.gz'} is not a readable CIFAR-10 python archive: ")
+    assert not (tmp_path / "out").exists()
+    train_x, train_y, test_x, test_y = hw2_data.read_cifar_archive(str(src / "cifar-10-python.tar.gz"))
+    assert train_x.shape == (50, 32, 32, 3) and train_x.dtype == np.uint8 and train_y.dtype == np.int64
+    assert test_x.shape == (10, 32, 32, 3) and test_y.shape == (10,)
