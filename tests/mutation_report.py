@@ -23,8 +23,11 @@ sys.path.insert(0, ROOT)
 from hw2_data import atomic_write_text  # noqa: E402
 
 EQUIVALENT = os.path.join(ROOT, "tests", "mutants_equivalent.json")
-CAUGHT = {"killed", "timeout", "segfault", "caught by type check"}   # a test failed, hung or crashed
-NOT_RUN = {"not checked", "skipped", "check was interrupted by user"}
+CAUGHT = {"killed", "segfault", "caught by type check"}   # a test failed or crashed
+# Not run, or run without an answer: a mutant whose tests ran past mutmut's time limit. A real hang is
+# a catch, but so looks a test that runs TensorFlow in mutmut's forked worker (TensorFlow's thread
+# pools do not survive a fork: the worker waits forever), so timeouts are counted apart, not caught.
+NOT_RUN = {"not checked", "skipped", "check was interrupted by user", "timeout"}
 
 
 def mutant_statuses():
@@ -50,6 +53,7 @@ def summarize(statuses, equivalent):
         real = [name for name in survivors if name not in equivalent]
         basis = len(judged) - (len(survivors) - len(real))
         return {"mutants": len(by_name), "by_status": dict(sorted(counts.items())), "caught": caught,
+                "timed_out": counts["timeout"], "not_checked": len(by_name) - len(judged) - counts["timeout"],
                 "equivalent": len(survivors) - len(real), "survivors": real,
                 "score": round(caught / basis, 4) if basis else None}
     files = {path: figures(by_name) for path, by_name in sorted(statuses.items())}
@@ -66,11 +70,12 @@ def still_mutates(diff, mutated):
 
 def markdown(report, diff):
     lines = [f"# Mutation testing, {report['date']}", "",
-             "| file | mutants | caught | equivalent | survivors | score |", "|---|---:|---:|---:|---:|---:|"]
+             "| file | mutants | not checked | timed out | caught | equivalent | survivors | score |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for path, row in [*report["files"].items(), ("all", report["total"])]:
         score = "-" if row["score"] is None else f"{row['score']:.1%}"
-        lines.append(f"| {path} | {row['mutants']} | {row['caught']} | {row['equivalent']} | "
-                     f"{len(row['survivors'])} | {score} |")
+        lines.append(f"| {path} | {row['mutants']} | {row['not_checked']} | {row['timed_out']} | {row['caught']} | "
+                     f"{row['equivalent']} | {len(row['survivors'])} | {score} |")
     lines += ["", "## Survivors (no quick test fails with this bug)", ""]
     for name in report["total"]["survivors"]:
         lines += [f"### {name}", "", "```diff", diff(name).strip(), "```", ""]

@@ -32,10 +32,11 @@ def test_the_score_leaves_out_equivalent_and_unrun_mutants():
                 "b.py": {"b.g__1": "survived", "b.g__2": "no tests", "b.g__3": "segfault", "b.g__4": "killed"}}
     report = mutation_report.summarize(statuses, {"b.g__1": "changes nothing", "gone__1": "was removed"})
     total = report["total"]
-    # judged: 7 (one not checked); caught: killed x2, timeout, segfault; equivalent: b.g__1
-    assert total["caught"] == 4 and total["equivalent"] == 1 and total["survivors"] == ["a.f__2", "b.g__2"]
-    assert total["score"] == round(4 / 6, 4)
-    assert report["files"]["a.py"]["score"] == round(2 / 3, 4) and report["files"]["b.py"]["score"] == round(2 / 3, 4)
+    # judged: 6 (one not checked, one timed out: neither caught nor survived); caught: killed x2, segfault;
+    # equivalent: b.g__1
+    assert total["caught"] == 3 and total["equivalent"] == 1 and total["survivors"] == ["a.f__2", "b.g__2"]
+    assert total["timed_out"] == 1 and total["not_checked"] == 1 and total["score"] == round(3 / 5, 4)
+    assert report["files"]["a.py"]["score"] == round(1 / 2, 4) and report["files"]["b.py"]["score"] == round(2 / 3, 4)
     assert report["equivalent_not_found"] == ["gone__1"]
     assert mutation_report.summarize({}, {})["total"]["score"] is None
 
