@@ -10,6 +10,7 @@ import contextlib
 import io
 import json
 import os
+import shutil
 import sys
 import tempfile
 import types
@@ -92,7 +93,7 @@ def graded(tmp_path, box, files=None, selected=PART2_AND_CSV):
     try:
         results = grade.grade(paths, box, SEED, selected)
     finally:
-        grade.shutil.rmtree(paths.root, ignore_errors=True)
+        shutil.rmtree(paths.root, ignore_errors=True)
     return results, {test["number"]: test for test in results["tests"] if test["max_score"] > 0}
 
 
