@@ -87,6 +87,14 @@ def test_a_forged_array_is_refused_by_name(value, problem):
 
 # --------------------------------------------------------------------------- the TensorFlow tasks, on the reference
 
+@contextlib.contextmanager
+def as_the_students(module):
+    """While a box_task task runs here: `module` is what it imports under the module's name, and what the
+    code prints stays out of the test's output (the box keeps it to itself)."""
+    with mock.patch.dict(sys.modules, {module.__name__: module}), contextlib.redirect_stdout(io.StringIO()):
+        yield
+
+
 def student_module(reference, **replaced):
     module = types.ModuleType(reference.__name__)
     module.__dict__.update(vars(reference))
@@ -107,7 +115,7 @@ def cifar_observations(hw2_cifar, out_dim=5):
               "logit_labels": eye[rng.integers(0, out_dim, grade.CIFAR_PROBE_IMAGES)],
               "train_X": np.repeat(batch_X, grade.CIFAR_TRAIN_STEPS, axis=0),
               "train_Y": np.repeat(batch_Y, grade.CIFAR_TRAIN_STEPS, axis=0)}
-    with mock.patch.dict(sys.modules, {"hw2_cifar": hw2_cifar}), contextlib.redirect_stdout(io.StringIO()):
+    with as_the_students(hw2_cifar):
         result = box_task.cifar_task({"out_dim": out_dim, "out_dims": [10, out_dim]}, inputs)
     return json.loads(json.dumps(result)), inputs
 

@@ -13,7 +13,6 @@ import os
 import shutil
 import sys
 import tempfile
-import types
 from unittest import mock
 
 import numpy as np
@@ -25,6 +24,8 @@ from autograder import box_task, grade, intake, sandbox
 from hw2_data import PRIVATE_TEST_SIZE
 from commands import run_main
 from predictions import csv_bytes, predictions_with
+from test_box_task import as_the_students, student_module
+from test_grade import explain, scores
 from test_regrade import numpy_work
 
 PART2_AND_CSV = frozenset({"6.1", "6.2", "6.3", "6.4", "7.3"})
@@ -53,19 +54,11 @@ class StandInBox:
         return answer if isinstance(answer, sandbox.Outcome) else finished(answer)
 
 
-def student_numpy(**replaced):
-    """A student's hw2_numpy: the reference's functions, some replaced."""
-    module = types.ModuleType("hw2_numpy")
-    module.__dict__.update(vars(hw2_numpy))
-    module.__dict__.update(replaced)
-    return module
-
-
 def numpy_answer(module):
     """box_task's numpy task run here on `module` as the student's hw2_numpy."""
     def answer(task, inputs, files):
-        with mock.patch.dict(sys.modules, {"hw2_numpy": module}), contextlib.redirect_stdout(io.StringIO()):
-            return box_task.numpy_task(task, inputs)   # (the box keeps what the functions print to itself)
+        with as_the_students(module):
+            return box_task.numpy_task(task, inputs)
     return answer
 
 
@@ -97,16 +90,12 @@ def graded(tmp_path, box, files=None, selected=PART2_AND_CSV):
     return results, {test["number"]: test for test in results["tests"] if test["max_score"] > 0}
 
 
-def points(by_number):
-    return {number: test["score"] for number, test in by_number.items()}
-
-
 # --------------------------------------------------------------------------- Part II and the logs, graded
 
 def test_the_reference_part2_scores_every_point_with_one_import_and_one_rerun(tmp_path):
     box = StandInBox()
     results, by_number = graded(tmp_path, box)
-    assert points(by_number) == {"6.1": 5, "6.2": 2, "6.3": 3, "6.4": 2, "7.3": 8}
+    assert scores(results) == {"6.1": 5, "6.2": 2, "6.3": 3, "6.4": 2, "7.3": 8}
     assert results["score"] == 20 and results["output"] == "Auto-graded: 20 of 34 points."
     assert box.calls == ["import", "numpy", "numpy", "numpy", "numpy", "public_tests"]
     assert by_number["6.1"]["output"] == "20/20 checks passed" and by_number["6.1"]["status"] == "passed"
@@ -126,7 +115,7 @@ def test_the_whole_grading_lists_the_exercises_graded_by_hand_at_0_of_0(tmp_path
     box.answers["import"] = lambda task, inputs, files: (
         {"imported": task["module"]} if task["module"] == "hw2_numpy" else {"task_error": "SyntaxError: stand-in"})
     results, by_number = graded(tmp_path, box, selected=grade.ALL_PARTS)
-    assert points(by_number) == {"5.1": 0, "5.2": 0, "6.1": 5, "6.2": 2, "6.3": 3, "6.4": 2, "7.1": 0, "7.2": 0,
+    assert scores(results) == {"5.1": 0, "5.2": 0, "6.1": 5, "6.2": 2, "6.3": 3, "6.4": 2, "7.1": 0, "7.2": 0,
                                  "7.3": 8}
     by_hand = [(test["name"], test["score"], test["max_score"], test["output"]) for test in results["tests"]
                if test["max_score"] == 0 and test["number"] in ("5.3", "7.3") and "by hand" in test["name"]]
@@ -141,9 +130,9 @@ def test_the_whole_grading_lists_the_exercises_graded_by_hand_at_0_of_0(tmp_path
 
 def test_partial_credit_is_the_share_of_hidden_cases_passed(tmp_path):
     """grayscale_filter returning its input fails 2 of 6.1's 20 cases: 5 * 18/20 = 4.5 points."""
-    box = StandInBox(numpy=numpy_answer(student_numpy(grayscale_filter=lambda w: w)))
-    _, by_number = graded(tmp_path, box)
-    assert points(by_number) == {"6.1": 4.5, "6.2": 2, "6.3": 3, "6.4": 2, "7.3": 8}
+    box = StandInBox(numpy=numpy_answer(student_module(hw2_numpy, grayscale_filter=lambda w: w)))
+    results, by_number = graded(tmp_path, box)
+    assert scores(results) == {"6.1": 4.5, "6.2": 2, "6.3": 3, "6.4": 2, "7.3": 8}
     lines = by_number["6.1"]["output"].splitlines()
     assert lines[0] == "18/20 checks passed" and by_number["6.1"]["status"] == "failed"
     assert [line.split(": ")[1] for line in lines[1:]] == ["grayscale_filter on random filters"] * 2
@@ -152,7 +141,7 @@ def test_partial_credit_is_the_share_of_hidden_cases_passed(tmp_path):
 def test_a_function_that_raises_fails_each_case_with_its_error(tmp_path):
     def relu(x):
         raise ValueError("negative zero")
-    box = StandInBox(numpy=numpy_answer(student_numpy(relu=relu)))
+    box = StandInBox(numpy=numpy_answer(student_module(hw2_numpy, relu=relu)))
     _, by_number = graded(tmp_path, box)
     assert by_number["6.2"]["score"] == 0
     lines = by_number["6.2"]["output"].splitlines()
@@ -169,9 +158,9 @@ def test_a_call_past_its_time_limit_fails_and_its_function_is_not_called_again(t
         calls.append(x.shape)
         while True:
             pass
-    box = StandInBox(numpy=numpy_answer(student_numpy(relu=relu)))
-    _, by_number = graded(tmp_path, box, selected=frozenset({"6.2", "6.3"}))
-    assert points(by_number) == {"6.2": 0, "6.3": 3} and len(calls) == 1
+    box = StandInBox(numpy=numpy_answer(student_module(hw2_numpy, relu=relu)))
+    results, by_number = graded(tmp_path, box, selected=frozenset({"6.2", "6.3"}))
+    assert scores(results) == {"6.2": 0, "6.3": 3} and len(calls) == 1
     lines = by_number["6.2"]["output"].splitlines()
     assert lines[1].endswith(": raised autograder.box_task.CheckTimeout: stopped after 1 s")
     assert all(line.endswith(": raised not run: an earlier call of relu ran past its time limit") for line in lines[2:])
@@ -184,8 +173,8 @@ def test_a_task_that_did_not_finish_fails_its_own_exercise_saying_why(tmp_path):
     answers = numpy_answer(hw2_numpy)
     box = StandInBox(numpy=lambda task, inputs, files: stopped if task["cases"][0]["function"] == "max_pool"
                      else answers(task, inputs, files))
-    _, by_number = graded(tmp_path, box)
-    assert points(by_number) == {"6.1": 5, "6.2": 2, "6.3": 0, "6.4": 2, "7.3": 8}
+    results, by_number = graded(tmp_path, box)
+    assert scores(results) == {"6.1": 5, "6.2": 2, "6.3": 0, "6.4": 2, "7.3": 8}
     lines = by_number["6.3"]["output"].splitlines()
     assert lines[0] == "0/12 checks passed"
     assert all(line.endswith(": your code did not finish: ran past the 120 s wall-clock limit (MemoryError)")
@@ -212,8 +201,8 @@ def test_a_rerun_that_fails_takes_the_exercise_and_other_printed_numbers_are_a_n
         "test_relu": {"outcome": "FAIL", "error": "Traceback\n  ...\nAssertionError: -0.0 is not 0.0\n"},
         "test_max_pool": {"printed": "max difference 1e-17\n"},
         "test_dropout_test": {"outcome": "FAIL", "error": 42}}))
-    _, by_number = graded(tmp_path, box)
-    assert points(by_number) == {"6.1": 5, "6.2": 0, "6.3": 3, "6.4": 0, "7.3": 8}
+    results, by_number = graded(tmp_path, box)
+    assert scores(results) == {"6.1": 5, "6.2": 0, "6.3": 3, "6.4": 0, "7.3": 8}
     assert by_number["6.2"]["output"].splitlines()[0] == (
         "0 points: the log does not back this exercise: test_relu fails when the grader re-runs your code "
         "(AssertionError: -0.0 is not 0.0); your log says OK")
@@ -228,13 +217,13 @@ def test_a_rerun_that_could_not_run_or_lost_a_test_takes_the_exercises(tmp_path)
     box = StandInBox(public_tests=lambda task, inputs, files: sandbox.Outcome(   # exit 0: sys.exit(0) in a test
         0, False, 3.0, "", "Traceback (most recent call last):\nImportError: numpy.core\n", None,
         "the task wrote no result.json", True))
-    _, by_number = graded(tmp_path, box)
-    assert points(by_number) == {"6.1": 0, "6.2": 0, "6.3": 0, "6.4": 0, "7.3": 8}
+    results, by_number = graded(tmp_path, box)
+    assert scores(results) == {"6.1": 0, "6.2": 0, "6.3": 0, "6.4": 0, "7.3": 8}
     assert by_number["6.2"]["output"].splitlines()[0] == (
         "0 points: the log does not back this exercise: re-running evaluation_numpy.txt: your code did not finish: "
         "the task wrote no result.json (ImportError: numpy.core)")
     missing = StandInBox(public_tests=lambda task, inputs, files: {"tests": {"test_relu": "OK"}})
-    _, by_number = graded(tmp_path / "again", missing)
+    results, by_number = graded(tmp_path / "again", missing)
     assert by_number["6.2"]["output"].splitlines()[0].endswith(
         "test_relu fails when the grader re-runs your code (no outcome); your log says OK")
     assert "test_max_pool fails when the grader re-runs your code (no outcome)" in by_number["6.3"]["output"]
@@ -246,25 +235,25 @@ def test_a_test_not_ok_in_the_log_costs_its_exercise_and_a_bad_log_is_not_rerun(
     files["evaluation_numpy.txt"] = log.replace("=== BEGIN test_relu ===\nOK\n",
                                                 "=== BEGIN test_relu ===\nFAIL\n").encode()
     box = StandInBox()
-    _, by_number = graded(tmp_path, box, files)
-    assert points(by_number) == {"6.1": 5, "6.2": 0, "6.3": 3, "6.4": 2, "7.3": 8}
+    results, by_number = graded(tmp_path, box, files)
+    assert scores(results) == {"6.1": 5, "6.2": 0, "6.3": 3, "6.4": 2, "7.3": 8}
     assert by_number["6.2"]["output"].splitlines()[0] == \
         "0 points: the log does not back this exercise: test_relu is not OK in evaluation_numpy.txt"
     del files["evaluation_numpy.txt"]
     box = StandInBox()
-    _, by_number = graded(tmp_path / "without", box, files)
-    assert points(by_number) == {"6.1": 0, "6.2": 0, "6.3": 0, "6.4": 0, "7.3": 8}
+    results, by_number = graded(tmp_path / "without", box, files)
+    assert scores(results) == {"6.1": 0, "6.2": 0, "6.3": 0, "6.4": 0, "7.3": 8}
     assert "public_tests" not in box.calls
 
 
 def test_only_the_selected_parts_are_graded_and_run(tmp_path):
     box = StandInBox()
     results, by_number = graded(tmp_path, box, selected=frozenset({"6.3"}))
-    assert points(by_number) == {"6.3": 3} and results["score"] == 3
+    assert scores(results) == {"6.3": 3} and results["score"] == 3
     assert box.calls == ["import", "numpy", "public_tests"]
     box = StandInBox()
     results, by_number = graded(tmp_path / "csv", box, selected=frozenset({"7.3"}))
-    assert points(by_number) == {"7.3": 8} and box.calls == []
+    assert scores(results) == {"7.3": 8} and box.calls == []
     assert results["leaderboard"] == [{"name": "Private-test accuracy", "value": 0.81, "order": "desc"}]
 
 
@@ -304,7 +293,7 @@ def perfect_mnist_model(task, inputs, files):
 def reference_cifar_task(task, inputs, files):
     """The CIFAR task run here on the reference, on the grader's inputs."""
     import hw2_cifar
-    with mock.patch.dict(sys.modules, {"hw2_cifar": hw2_cifar}), contextlib.redirect_stdout(io.StringIO()):
+    with as_the_students(hw2_cifar):
         return box_task.cifar_task(task, inputs)
 
 
@@ -313,19 +302,15 @@ def test_the_models_are_given_mnists_images_with_their_labels_and_cifar_inputs_a
     CIFAR model observed here score every point (the out_dim drawn for this seed: 7)."""
     box = StandInBox(mnist=perfect_mnist_model, cifar=reference_cifar_task)
     results, by_number = graded(tmp_path, box, selected=frozenset({"5.1", "5.2", "7.1", "7.2"}))
-    assert points(by_number) == {"5.1": 0, "5.2": 0, "7.1": 0, "7.2": 0}   # no MNIST or CIFAR log: gated
+    assert scores(results) == {"5.1": 0, "5.2": 0, "7.1": 0, "7.2": 0}   # no MNIST or CIFAR log: gated
     checks = {number: test["output"].splitlines()[1] for number, test in by_number.items()}
     assert checks == {"5.1": "2/2 checks passed", "5.2": "3/3 checks passed", "7.1": "5/5 checks passed",
-                      "7.2": "3/3 checks passed"}, explain_entries(by_number)
+                      "7.2": "3/3 checks passed"}, explain(results)
     assert "FAILED" not in "".join(test["output"] for test in by_number.values())
     assert box.calls == ["import", "mnist", "import", "cifar"]
     assert box.tasks[1:4:2] == [{}, {"out_dim": 7, "out_dims": [10, 7]}]
     assert set(results["extra_data"]["seconds"]) == {"import hw2_mnist", "Part I models", "import hw2_cifar",
                                                     "7.1/7.2 models"}
-
-
-def explain_entries(by_number):
-    return "\n".join(f"{number}: {test['output']}" for number, test in by_number.items())
 
 
 # --------------------------------------------------------------------------- Part I: the MNIST checks
