@@ -73,19 +73,28 @@ def error_text():
     return traceback.format_exc()[-ERROR_CHARS:]
 
 
+# A check past its limit is told again this often until the exception escapes: one raised where
+# Python ignores it (a callback run at fork, a __del__) is lost. Code that forks without pause spends
+# most of its time in such callbacks (logging's locks), and each repeat is another chance to land
+# outside them, so the repeats are frequent: the check ends close to its limit, not a minute later.
+ALARM_REPEAT_SECONDS = 0.1
+
+
 @contextlib.contextmanager
 def time_limit(seconds):
     """Raise CheckTimeout in whatever Python code runs after `seconds`: a check that hangs fails
     alone, and the task goes on to the next (the box's wall clock still bounds the whole task)."""
+    armed = [True]
+
     def expire(signum, frame):
-        raise CheckTimeout(f"stopped after {seconds} s")
+        if armed[0]:   # not once the limit is being lifted: an alarm on its way must not break that
+            raise CheckTimeout(f"stopped after {seconds} s")
     previous = signal.signal(signal.SIGALRM, expire)
-    # Again every second until it escapes: an exception raised where Python ignores it (a callback
-    # run at fork, a __del__) would otherwise be lost, and the check would run on.
-    signal.setitimer(signal.ITIMER_REAL, seconds, 1.0)
+    signal.setitimer(signal.ITIMER_REAL, seconds, ALARM_REPEAT_SECONDS)
     try:
         yield
     finally:
+        armed[0] = False   # first: storing it gives Python no point at which to run a handler
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
         stop_strays()

@@ -68,6 +68,15 @@ class Budget:
 # Wall-clock times leave room for a CPU several times slower than a 2-core laptop; memory is
 # address space, which TensorFlow reserves far beyond what it touches.
 GiB = 2 ** 30
+# What sizes TensorFlow's thread pools and numpy's BLAS in a process: unset, each takes every core.
+THREAD_VARIABLES = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS")
+
+
+def thread_environment(threads):
+    """The environment that keeps a process's TensorFlow and numpy to `threads` threads ({} for None:
+    their own choice, every core). Where several processes share the cores, pools sized for all of
+    them oversubscribe the machine (TensorFlow's spin while they wait) and the same work costs more CPU."""
+    return {} if threads is None else {name: str(threads) for name in THREAD_VARIABLES}
 BUDGETS = {
     "import": Budget(sandbox.Limits(wall_seconds=60, cpu_seconds=120, memory_bytes=8 * GiB, processes=512), 60),
     "numpy": Budget(sandbox.Limits(wall_seconds=120, cpu_seconds=240, memory_bytes=8 * GiB, processes=512,
@@ -118,11 +127,13 @@ def public_test_files():
 @dataclasses.dataclass
 class Box:
     """How student tasks run: the interpreter (the sandbox identity must be able to run it), the data
-    folder they may read, the sandbox identity (default: this process's own, `sandbox.default_identity`)."""
+    folder they may read, the sandbox identity (default: this process's own, `sandbox.default_identity`),
+    the threads each task's TensorFlow and numpy may use (default: every core)."""
     python: str
     data_dir: str
     identity: sandbox.Identity = None
     budgets: dict = dataclasses.field(default_factory=lambda: dict(BUDGETS))
+    threads: int = None
 
     def run(self, kind, task, inputs, files):
         """Run one box_task kind on the submission's files; returns the Outcome (result validated JSON)."""
@@ -142,7 +153,8 @@ class Box:
             if inputs:
                 np.savez(os.path.join(scratch, "inputs.npz"), **inputs)
             env = {"HW2_DATA_DIR": self.data_dir, "HW2_RUNS_DIR": os.path.join(scratch, "runs"),
-                   "MPLCONFIGDIR": scratch, "PYTHONDONTWRITEBYTECODE": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
+                   "MPLCONFIGDIR": scratch, "PYTHONDONTWRITEBYTECODE": "1", "TF_CPP_MIN_LOG_LEVEL": "2",
+                   **thread_environment(self.threads)}
             outcome = sandbox.run_boxed([self.python, "box_task.py", scratch], scratch,
                                         limits=self.budgets[kind].limits, env=env, identity=self.identity,
                                         visible=self.visible())
@@ -578,12 +590,13 @@ def cifar_val_subset(data_dir, rng, count):
     return np.asarray(val_X[chosen]), val_Y[chosen]
 
 
-def grade_root(paths, hidden_seed=None, user=None, selected=ALL_PARTS, budgets=None):
+def grade_root(paths, hidden_seed=None, user=None, selected=ALL_PARTS, budgets=None, threads=None):
     """Grade paths.root and write paths.results; returns the results. Never raises: a failing grader
     writes score 0 with a message for the student and its traceback on stdout (for the staff).
 
     user: the unprivileged user student code runs as when we are root (default: a uid of this
-    grading's own, `sandbox.reserve_identity`); budgets: the box's limits per task kind (default BUDGETS)."""
+    grading's own, `sandbox.reserve_identity`); budgets: the box's limits per task kind (default BUDGETS);
+    threads: what each box task's TensorFlow and numpy may use (default: every core)."""
     start = time.monotonic()
     try:
         seed = read_hidden_seed(paths) if hidden_seed is None else hidden_seed
@@ -593,12 +606,13 @@ def grade_root(paths, hidden_seed=None, user=None, selected=ALL_PARTS, budgets=N
             check_data(data_dir)
         identity = None if not sandbox.is_root() else \
             sandbox.named_identity(user) if user else sandbox.default_identity()
-        box = Box(sys.executable, data_dir, identity, dict(budgets or BUDGETS))
+        box = Box(sys.executable, data_dir, identity, dict(budgets or BUDGETS), threads)
         if runs_student_code:
             box.check()
         isolated = sandbox.is_root() and sandbox.namespaces_available()
         print(f"grading as {'root: student code runs as ' + identity.name if identity else 'a plain user'}; "
-              f"network and mount namespaces: {'yes' if isolated else 'not available here'}")
+              f"network and mount namespaces: {'yes' if isolated else 'not available here'}; "
+              f"threads per box: {threads or 'every core'}")
         results = grade(paths, box, seed, selected)
         results["extra_data"]["namespaces"] = isolated
     except BaseException:   # the one place that must survive anything: results.json is always written
@@ -627,6 +641,17 @@ def temporary_root(upload, labels):
     return paths
 
 
+def positive_count(text):
+    """argparse type: a whole number of at least 1."""
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return count
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("zip", nargs="?", help="grade this zip (or a folder of uploaded files) in a temporary root "
@@ -638,6 +663,8 @@ def main(argv=None):
     parser.add_argument("--user", help="the unprivileged user student code runs as when root (default: a uid no "
                         "other program or grading uses, reserved for this grading)")
     parser.add_argument("--only", help=f"grade only these parts, e.g. 6.1,6.2,7.3 (of {', '.join(sorted(ALL_PARTS))})")
+    parser.add_argument("--threads", type=positive_count, help="threads each box's TensorFlow and numpy may use "
+                        "(default: every core; where gradings share a machine, its cores divided among them)")
     args = parser.parse_args(argv)
     selected = ALL_PARTS if not args.only else frozenset(part.strip() for part in args.only.split(","))
     if not selected <= ALL_PARTS:
@@ -645,7 +672,7 @@ def main(argv=None):
                      f"the parts are {', '.join(sorted(ALL_PARTS))}")
     if args.zip is None:
         paths = Paths.under(os.environ.get("AUTOGRADER_ROOT", DEFAULT_ROOT))
-        results = grade_root(paths, args.hidden_seed, args.user, selected)
+        results = grade_root(paths, args.hidden_seed, args.user, selected, threads=args.threads)
     else:
         if not os.path.exists(args.zip):
             parser.error(f"no such file: {args.zip}")
@@ -655,7 +682,7 @@ def main(argv=None):
         print(f"hidden-case seed {seed} (--hidden-seed {seed} grades with the same cases)")
         paths = temporary_root(args.zip, args.labels)
         try:
-            results = grade_root(paths, seed, args.user, selected)
+            results = grade_root(paths, seed, args.user, selected, threads=args.threads)
             if args.results:
                 os.makedirs(os.path.dirname(os.path.abspath(args.results)), exist_ok=True)
                 atomic_write_text(args.results, json.dumps(results, indent=1) + "\n")

@@ -68,6 +68,7 @@ class Grader:
     labels: str       # path or ""
     only: str         # grade.py's --only, or ""
     timeout: int
+    threads: int = None   # grade.py's --threads: how this machine's cores are shared, no part of the points
 
     @functools.cached_property
     def fingerprint(self):
@@ -83,7 +84,8 @@ class Grader:
 
     def command(self, upload, results):
         return ([sys.executable, GRADER, upload, "--hidden-seed", str(self.hidden_seed), "--results", results]
-                + (["--labels", self.labels] if self.labels else []) + (["--only", self.only] if self.only else []))
+                + (["--labels", self.labels] if self.labels else []) + (["--only", self.only] if self.only else [])
+                + (["--threads", str(self.threads)] if self.threads else []))
 
 
 class Running:
@@ -367,6 +369,15 @@ def parse_shard(text):
     return int(match[1]), int(match[2])
 
 
+def threads_per_grading(jobs, cores=None):
+    """Each of `jobs` gradings at once gets an equal share of this machine's cores for its boxes' threads
+    (at least one); a grading alone keeps TensorFlow's default (None: every core)."""
+    if jobs == 1:
+        return None
+    cores = cores or len(os.sched_getaffinity(0))
+    return max(1, cores // jobs)
+
+
 def regrade(args):
     os.makedirs(args.out, exist_ok=True)
     seed, labels = grader_inputs(args, args.out)
@@ -388,7 +399,7 @@ def regrade(args):
     klass = read_class(args.export, args.out)
     for submission in klass.submissions:
         submission.sha256 = upload_sha256(submission.upload)
-    grader = Grader(seed, labels, args.only or "", args.timeout)
+    grader = Grader(seed, labels, args.only or "", args.timeout, threads_per_grading(args.jobs))
     listing = class_listing(klass, grader.fingerprint)
     atomic_write_text(os.path.join(args.out, "class.json"), json.dumps(listing, indent=1) + "\n")
     seconds = grade_class(klass, grader, args.out, args.jobs, args.shard)
@@ -441,7 +452,7 @@ def main(argv=None):
     else:
         parser.add_argument("export", help="Gradescope's export (zip or folder) or a folder of NAME.zip")
         parser.add_argument("--jobs", type=int, default=1, help="submissions graded at once on this machine "
-                            "(each grading needs 2-3 GB and about one core)")
+                            "(each grading needs 2-3 GB and about one core; the cores are divided among them)")
         parser.add_argument("--shard", type=parse_shard, default=(0, 1), help="grade only the K-th of N parts "
                             "(0 <= K < N; stable under reordering); `merge` joins the parts")
         parser.add_argument("--hidden-seed", type=int, help="the hidden cases' seed (or --autograder)")

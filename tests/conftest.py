@@ -6,14 +6,17 @@ The tests that take minutes start first, each on a worker of its own, and the sh
 around them instead of queueing behind them at the end. `make test` has xdist hand out the tests
 in order (`--maxschedchunk 1`), keeping two queued per worker: the first worker gets places 0
 and 1, the second 2 and 3, and so on, so the long tests go to places 0, 2, 4..."""
+import os
+
 import public_runs
-from autograder import sandbox
+from autograder import grade, sandbox
 
 FULL_GRADING = "tests/test_grade.py::test_the_reference_submission"   # grades the public runs' logs
 LONGEST = (FULL_GRADING, "tests/test_my_model.py::test_resume_gives_the_same_weights")
 READS_PUBLIC_RUNS = ("tests/test_logs.py::test_public_script", "tests/test_logs.py::test_logs_are_remade")
 WAITS_FOR_PUBLIC_RUNS = READS_PUBLIC_RUNS + (FULL_GRADING,)
 public_runs.session_folder()   # made by the session's first process: xdist's workers inherit its name
+os.environ.update(grade.thread_environment(public_runs.THREADS))   # before TensorFlow's first import, inherited
 
 
 def pytest_collection_modifyitems(session, config, items):

@@ -1,10 +1,9 @@
 """Runs of the public test scripts for test_logs.py and the reference's grading, started in the
 background when the session starts.
 
-Each run is the student's command, `python tests/hw2_test_X.py`, in a fresh process. They train
-real models and take most of the suite's time, while many unit tests leave a core idle; started
-at once (two at a time, longest first) they overlap with the unit tests, and the tests that check
-them wait for their results.
+Each run is the student's command, `python tests/hw2_test_X.py`, in a fresh process. The CIFAR
+script trains a real model; started at once, both together, the runs overlap with the unit tests,
+and the tests that check them wait for their results.
 
 The runs belong to the session, not to a test process: with pytest-xdist every worker asks for
 them, the first to ask starts one runner (`python tests/public_runs.py FOLDER`, a process of its
@@ -26,20 +25,22 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path[:0] = [ROOT]
 import hw2_submission  # noqa: E402
+from autograder.grade import thread_environment  # noqa: E402
 from hw2_data import atomic_write_text  # noqa: E402
 
-# (log, run number): what the tests check. Two runs of a script for the determinism test; the
-# longest first. The MNIST script has none: its tests train both MNIST models (minutes), and they
-# run once, in the one full grading's box (test_grade.test_the_reference_submission...), where
-# 5.1's and 5.2's points need each of them OK; its log there is forged, as a student could.
-RUNS = [("evaluation_cifar.txt", 1), ("evaluation_cifar.txt", 2),
-        ("evaluation_numpy.txt", 1), ("evaluation_numpy.txt", 2)]
-LOGS_RUN = sorted({log for log, _ in RUNS})
+# The logs whose scripts run here, the longest first, once each. Their second run is the full
+# grading's re-run in the box (test_grade.test_the_reference_submission...), which must print the
+# same numbers: that is the determinism check. The MNIST script does not run here: its tests train
+# both MNIST models (minutes), and they run once, in that grading's box, where 5.1's and 5.2's
+# points need each of them OK; its log there is forged, as a student could.
+LOGS_RUN = ["evaluation_cifar.txt", "evaluation_numpy.txt"]
 TIMEOUT = 1800
 PARALLEL = 2
-# Each run on one core: beside the unit tests, thread pools sized for every core would oversubscribe
-# them (TensorFlow's pools spin while they wait). Both runs of a script use the same setting.
-ONE_CORE = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1", "OMP_NUM_THREADS": "1"}
+# The threads every TensorFlow and numpy of the suite may use (conftest.py, these runs, the gradings'
+# boxes): beside the unit tests, pools sized for every core would oversubscribe the cores
+# (TensorFlow's spin while they wait). The count changes how sums are split, so a log and its
+# re-run in the box print the same numbers only with the same count.
+THREADS = 1
 FOLDER_VARIABLE = "HW2_PUBLIC_RUNS"
 
 
@@ -50,13 +51,13 @@ def session_folder():
     return os.environ[FOLDER_VARIABLE]
 
 
-def result_path(folder, log, number):
-    return os.path.join(folder, f"{log}.{number}.json")
+def result_path(folder, log):
+    return os.path.join(folder, f"{log}.json")
 
 
-def run_script(folder, log, number):
+def run_script(folder, log):
     """Run the log's public test script as a student does; write {code, stdout, stderr} to its file."""
-    env = {**os.environ, **ONE_CORE, "PYTHONPATH": ROOT, "HW2_RUNS_DIR": os.path.join(folder, "runs")}
+    env = {**os.environ, **thread_environment(THREADS), "PYTHONPATH": ROOT, "HW2_RUNS_DIR": os.path.join(folder, "runs")}
     try:
         process = subprocess.run([sys.executable, hw2_submission.LOGS[log]], cwd=ROOT, env=env, text=True,
                                  capture_output=True, timeout=TIMEOUT)
@@ -65,7 +66,7 @@ def run_script(folder, log, number):
         record = {"code": None, "stdout": str(expired.stdout or ""), "stderr": f"timed out after {TIMEOUT} s"}
     except OSError as error:   # the test that waits says so, rather than waiting out its limit
         record = {"code": None, "stdout": "", "stderr": f"could not run {hw2_submission.LOGS[log]}: {error}"}
-    atomic_write_text(result_path(folder, log, number), json.dumps(record))   # whole or absent to a reader
+    atomic_write_text(result_path(folder, log), json.dumps(record))   # whole or absent to a reader
 
 
 def start():
@@ -81,13 +82,14 @@ def start():
             stream.write(str(runner.pid))
 
 
-def result(log, number=1):
-    """(exit code, stdout, stderr) of that run, waiting for it (started now if nothing started it)."""
+def result(log):
+    """(exit code, stdout, stderr) of the run of log's script, waiting for it (started now if nothing
+    started it)."""
     start()
-    path, deadline = result_path(session_folder(), log, number), time.monotonic() + 2 * TIMEOUT
+    path, deadline = result_path(session_folder(), log), time.monotonic() + 2 * TIMEOUT
     while not os.path.exists(path):
         if time.monotonic() > deadline:
-            raise TimeoutError(f"no result of {log} run {number} after {2 * TIMEOUT} s")
+            raise TimeoutError(f"no result of {log}'s run after {2 * TIMEOUT} s")
         time.sleep(0.5)
     with open(path) as stream:
         record = json.load(stream)
@@ -108,9 +110,9 @@ def stop():
 
 
 def main(folder):
-    """The runner: every run of RUNS, PARALLEL at a time; each child in this process's session."""
+    """The runner: a run of each script of LOGS_RUN, PARALLEL at a time; each child in this process's session."""
     with concurrent.futures.ThreadPoolExecutor(PARALLEL) as pool:
-        for future in [pool.submit(run_script, folder, log, number) for log, number in RUNS]:
+        for future in [pool.submit(run_script, folder, log) for log in LOGS_RUN]:
             future.result()
 
 

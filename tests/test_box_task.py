@@ -38,11 +38,33 @@ def test_the_limit_ends_with_its_check():
         with box_task.time_limit(1):
             pass
         assert signal.getsignal(signal.SIGALRM) == record   # the caller's handler is back
-        time.sleep(1.6)   # an alarm left armed (or repeating every second) would go off here
+        time.sleep(1.6)   # an alarm left armed (or repeating) would go off here
         assert fired == [] and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def test_a_check_that_swallows_its_timeout_is_told_again_until_it_stops(monkeypatch):
+    """Code that catches CheckTimeout (or loses it, as an exception raised at fork is lost) is
+    interrupted again and again: here it swallows three, and the fourth ends the check."""
+    monkeypatch.setattr(box_task, "check_seconds", 1)
+    swallowed = []
+
+    def swallows():
+        while True:
+            deadline = time.monotonic() + 5   # each CheckTimeout must come before this
+            try:
+                while time.monotonic() < deadline:
+                    pass
+                return "ran on"
+            except box_task.CheckTimeout:
+                if len(swallowed) == 3:
+                    raise
+                swallowed.append(time.monotonic())
+    outcome = box_task.attempt(swallows)
+    assert "CheckTimeout: stopped after 1 s" in outcome.get("error", ""), outcome
+    assert len(swallowed) == 3 and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
 
 
 def test_attempt_keeps_each_failure_its_own(monkeypatch):

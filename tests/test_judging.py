@@ -7,6 +7,7 @@ out by hand; what only the real box can show (the sandbox, its limits, the attac
 tests/test_grade.py's. Here every rule that turns what a box saw into points must bite, in seconds
 and in a process that mutmut sees (README, "Mutation testing")."""
 import contextlib
+import dataclasses
 import io
 import json
 import os
@@ -639,6 +640,8 @@ def test_the_command_grades_a_zip_or_gradescopes_root_and_prints_the_table(tmp_p
     (["--only", "6.9"], "--only: no such part 6.9; the parts are 5.1, 5.2, 6.1, 6.2, 6.3, 6.4, 7.1, 7.2, 7.3"),
     (["/no/such.zip"], "no such file: /no/such.zip"),
     ([__file__, "--labels", "/no/labels.npy"], "no such labels file: /no/labels.npy"),
+    ([__file__, "--threads", "0"], "argument --threads: '0' is not a whole number of at least 1"),
+    ([__file__, "--threads", "two"], "argument --threads: 'two' is not a whole number of at least 1"),
 ])
 def test_the_command_refuses_what_it_cannot_grade_by_name(args, refusal):
     code, printed = grade_command(*args)
@@ -653,7 +656,7 @@ def test_a_grading_without_the_data_says_how_to_build_it(tmp_path):
 
 def test_the_real_box_imports_a_module_and_hands_back_its_result(tmp_path):
     """grade.Box as the grader builds it (the sandbox identity when root): the files it stages, the
-    task it runs, the problem it names."""
+    task it runs, the problem it names, the threads it allows (none of the grader's own settings)."""
     box = grade.Box(sys.executable, os.path.join(hw2_submission.ROOT, "data"),
                     sandbox.default_identity() if sandbox.is_root() else None)
     box.check()
@@ -663,6 +666,12 @@ def test_the_real_box_imports_a_module_and_hands_back_its_result(tmp_path):
         outcome = box.run("import", {"module": "hw2_numpy"}, {}, files)
         exits = box.run("import", {"module": "hw2_numpy"}, {}, {"hw2_numpy.py": b"raise SystemExit(4)\n"})
         stopped = box.run("import", {"module": "hw2_numpy"}, {}, {"hw2_numpy.py": b"import os\nos._exit(3)\n"})
+        shows_threads = {"hw2_numpy.py": b"import os\nprint([os.environ.get(name) for name in ('TF_NUM_INTRAOP_"
+                                         b"THREADS', 'TF_NUM_INTEROP_THREADS', 'OMP_NUM_THREADS')])\n"}
+        with mock.patch.dict(os.environ, {"TF_NUM_INTRAOP_THREADS": "5", "OMP_NUM_THREADS": "5"}):
+            every_core = box.run("import", {"module": "hw2_numpy"}, {}, shows_threads)
+            three = dataclasses.replace(box, threads=3).run("import", {"module": "hw2_numpy"}, {}, shows_threads)
+    assert every_core.stdout == "[None, None, None]\n" and three.stdout == "['3', '3', '3']\n"
     assert outcome.result == {"imported": "hw2_numpy"} and outcome.problem == "" and outcome.stdout == (
         "['box_task.py', 'hw2_numpy.py', 'task.json', 'tests'] "
         "['hw2_test_cifar.py', 'hw2_test_mnist.py', 'hw2_test_numpy.py', 'reference.py']\n")
@@ -686,11 +695,14 @@ HELP = {   # what each staff command line says of itself and of every option, wo
         "a zip)",
         "--user USER the unprivileged user student code runs as when root (default: a uid no other program or grading "
         "uses, reserved for this grading)",
-        "--only ONLY grade only these parts, e.g. 6.1,6.2,7.3 (of 5.1, 5.2, 6.1, 6.2, 6.3, 6.4, 7.1, 7.2, 7.3)"],
+        "--only ONLY grade only these parts, e.g. 6.1,6.2,7.3 (of 5.1, 5.2, 6.1, 6.2, 6.3, 6.4, 7.1, 7.2, 7.3)",
+        "--threads THREADS threads each box's TensorFlow and numpy may use (default: every core; where gradings "
+        "share a machine, its cores divided among them)"],
     ("regrade", ()): [
         "Grade a whole class as Gradescope grades each submission: gradebook, report, integrity flags.",
         "export Gradescope's export (zip or folder) or a folder of NAME.zip",
-        "--jobs JOBS submissions graded at once on this machine (each grading needs 2-3 GB and about one core)",
+        "--jobs JOBS submissions graded at once on this machine (each grading needs 2-3 GB and about one core; the "
+        "cores are divided among them)",
         "--shard SHARD grade only the K-th of N parts (0 <= K < N; stable under reordering); `merge` joins the parts",
         "--hidden-seed HIDDEN_SEED the hidden cases' seed (or --autograder)",
         "--only ONLY grade only these parts, e.g. 7.3 after new labels (grade.py's --only)",
@@ -751,8 +763,8 @@ def test_gradescopes_root_is_graded_here_with_the_real_box_and_the_data_it_is_to
     isolated = sandbox.is_root() and sandbox.namespaces_available()
     assert results["extra_data"]["namespaces"] is isolated
     who = f"root: student code runs as {sandbox.default_identity().name}" if sandbox.is_root() else "a plain user"
-    assert f"grading as {who}; network and mount namespaces: {'yes' if isolated else 'not available here'}\n" \
-        in printed
+    assert f"grading as {who}; network and mount namespaces: {'yes' if isolated else 'not available here'}; " \
+        "threads per box: every core\n" in printed
     code, printed = grade_command("--only", "6.2", "--hidden-seed", 5,
                                   env={"AUTOGRADER_ROOT": paths.root, "HW2_DATA_DIR": str(tmp_path / "no-data")})
     assert code == 1 and f"GraderError: {tmp_path / 'no-data'} lacks mnist.pkl.gz" in printed

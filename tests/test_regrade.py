@@ -357,6 +357,11 @@ def test_jobs_2_and_jobs_1_give_the_same_gradebook_and_compare_finds_who_moves(t
     two = run_regrade(top.parent, "--out", tmp_path / "two", "--labels", labels_path, *common, "--jobs", 2)
     assert one.returncode == two.returncode == 0, one.stderr[-2000:] + two.stderr[-2000:]
     assert (tmp_path / "one" / "gradebook.csv").read_bytes() == (tmp_path / "two" / "gradebook.csv").read_bytes()
+    # Two at once share the cores: each grading's boxes get half (the points do not depend on it).
+    shared = f"threads per box: {max(1, len(os.sched_getaffinity(0)) // 2)}\n"
+    for out, told in (("one", "threads per box: every core\n"), ("two", shared)):
+        logs = [path.read_text() for path in (tmp_path / out / "logs").iterdir()]
+        assert logs and all(told in log for log in logs), (out, logs[0])
     # New labels (one image in ten relabeled): whose 7.3 moves, before it is deployed.
     relabeled = labels.copy()
     relabeled[::10] = (relabeled[::10] + 1) % 10
@@ -731,6 +736,7 @@ def test_the_graders_fingerprint_covers_what_grading_depends_on_and_not_the_clas
     np.save(labels, np.zeros(PRIVATE_TEST_SIZE, np.int64))
     base = regrade.Grader(1, str(labels), "", 60).fingerprint
     assert base == regrade.Grader(1, str(labels), "", 5).fingerprint            # the timeout is no part of it
+    assert base == regrade.Grader(1, str(labels), "", 60, 1).fingerprint        # nor the threads per box
     assert base != regrade.Grader(2, str(labels), "", 60).fingerprint
     assert base != regrade.Grader(1, str(labels), "7.3", 60).fingerprint
     assert base != regrade.Grader(1, "", "", 60).fingerprint
@@ -742,3 +748,11 @@ def test_an_errors_first_line_or_its_kind_is_what_a_refusal_quotes():
     assert submissions.first_line(ValueError("  while scanning\n  at line 3\n")) == "while scanning"
     assert submissions.first_line(ValueError(" \n ")) == "ValueError"
     assert submissions.first_line(KeyError()) == "KeyError"
+
+
+def test_gradings_at_once_divide_the_cores_among_their_boxes():
+    assert regrade.threads_per_grading(1) is None and regrade.threads_per_grading(1, cores=8) is None
+    assert [regrade.threads_per_grading(jobs, cores=8) for jobs in (2, 3, 4, 8, 9)] == [4, 2, 2, 1, 1]
+    assert regrade.threads_per_grading(2, cores=2) == 1
+    assert regrade.Grader(1, "", "", 60, 4).command("u.zip", "r.json")[-2:] == ["--threads", "4"]
+    assert "--threads" not in regrade.Grader(1, "", "", 60).command("u.zip", "r.json")
