@@ -405,35 +405,40 @@ def loopback_server():
 
 
 def read_the_labels(tmp_path):
-    """Code that reads the private labels by path and by searching, then tries to leak them."""
+    """Code that reads the private labels by path and by searching, then tries to leak them. It
+    searches once per process (a public test calls convolution many times), for a second: well within
+    a check's limit (fast_budgets), so that were the labels there, the leak and the honest answer
+    after it would run, and the points would show it."""
     labels = str(tmp_path / "root" / "source" / "private_test_y.npy")
     return f"""
-import os, time
-found = []
-for path in [{labels!r}, "/autograder/source/private_test_y.npy"]:
-    try:
-        found.append(open(path, "rb").read())
-    except OSError:
-        pass
-deadline = time.monotonic() + 5
-for top in ("/tmp", "/autograder", {str(tmp_path)!r}, "/"):
-    for folder, _, names in os.walk(top):
-        if time.monotonic() > deadline:
-            break
-        for name in names:
-            if name == "private_test_y.npy":
-                try:
-                    found.append(open(os.path.join(folder, name), "rb").read())
-                except OSError:
-                    pass
-for data in found:
-    for place in ("/tmp/hw2-attack-labels", "/var/tmp/hw2-attack-labels", "/dev/shm/hw2-attack-labels", "leak"):
+global _found
+if "_found" not in globals():
+    import os, time
+    _found = []
+    for path in [{labels!r}, "/autograder/source/private_test_y.npy"]:
         try:
-            open(place, "wb").write(data)
+            _found.append(open(path, "rb").read())
         except OSError:
             pass
-    print(data)
-if not found:
+    deadline = time.monotonic() + 1
+    for top in ("/tmp", "/autograder", {str(tmp_path)!r}, "/"):
+        for folder, _, names in os.walk(top):
+            if time.monotonic() > deadline:
+                break
+            for name in names:
+                if name == "private_test_y.npy":
+                    try:
+                        _found.append(open(os.path.join(folder, name), "rb").read())
+                    except OSError:
+                        pass
+    for data in _found:
+        for place in ("/tmp/hw2-attack-labels", "/var/tmp/hw2-attack-labels", "/dev/shm/hw2-attack-labels", "leak"):
+            try:
+                open(place, "wb").write(data)
+            except OSError:
+                pass
+        print(data)
+if not _found:
     raise RuntimeError("found no labels")
 """
 
