@@ -502,10 +502,11 @@ def main(argv=None):
     commands = parser.add_subparsers(dest="command", required=True)
     partial_help = "work in progress: failing tests and a missing submission.csv are listed, not refused"
     build_parser = commands.add_parser("build", help="write the zip if it passes the check")
-    build_parser.add_argument("--out", default=os.path.join(ROOT, "submission", "submission.zip"))
+    build_parser.add_argument("--out", default=os.path.join(ROOT, "submission", "submission.zip"),
+                              help="where to write it (default submission/submission.zip)")
     build_parser.add_argument("--partial", action="store_true", help=partial_help)
     check_parser = commands.add_parser("check", help="check a zip")
-    check_parser.add_argument("zip")
+    check_parser.add_argument("zip", help="the zip to check, as the autograder will read it")
     check_parser.add_argument("--partial", action="store_true", help=partial_help)
     logs_parser = commands.add_parser("logs", help="regenerate each evaluation log whose code changed")
     logs_parser.add_argument("log", nargs="*", help=f"any of {', '.join(sorted(LOGS))} (default: all)")

@@ -73,7 +73,8 @@ def build(labels_path, out_path, data_dir):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--labels", required=True, help="private_test_y.npy from `python hw2_data.py private-labels`")
-    parser.add_argument("--out", default=os.path.join(PROJECT, "autograder", "autograder.zip"))
+    parser.add_argument("--out", default=os.path.join(PROJECT, "autograder", "autograder.zip"),
+                        help="where to write it (default autograder/autograder.zip)")
     parser.add_argument("--data", default=os.path.join(PROJECT, "data"), help="the data the labels belong to")
     args = parser.parse_args(argv)
     try:

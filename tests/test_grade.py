@@ -656,6 +656,34 @@ def test_the_autograder_zip_holds_what_gradescope_needs(tmp_path):
     assert not (tmp_path / "x.zip").exists()
 
 
+def test_the_autograder_command_names_what_it_lacks_and_where_it_writes(tmp_path, capsys, monkeypatch):
+    from autograder import package
+    labels = tmp_path / "private_test_y.npy"
+    np.save(labels, np.arange(5000) % 10)
+    with pytest.raises(SystemExit) as exited:
+        package.main([])
+    assert exited.value.code == 2 and "error: the following arguments are required: --labels" in capsys.readouterr().err
+    out = tmp_path / "a.zip"
+    assert package.main(["--labels", str(tmp_path / "none.npy"), "--out", str(out)]) == 1
+    assert capsys.readouterr().err == (f"error: no labels at {tmp_path / 'none.npy'}; write them with "
+                                       "`python hw2_data.py private-labels`\n")
+    assert package.main(["--labels", str(labels), "--out", str(out), "--data", str(tmp_path / "nodata")]) == 1
+    assert capsys.readouterr().err == (f"error: {tmp_path / 'nodata'} lacks MNIST.SHA256SUMS, cifar-10-739/SHA256SUMS: "
+                                       "run `make data` first (the autograder records which data its labels "
+                                       "belong to)\n")
+    assert not out.exists()
+    assert package.main(["--labels", str(labels), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    with zipfile.ZipFile(out) as archive:
+        count = len(archive.namelist())
+    assert printed == (f"{out}: {count} files (setup.sh, run_autograder, the reference, labels, a new hidden seed); "
+                       "upload it as the assignment's autograder\n")
+    given = []
+    monkeypatch.setattr(package, "build", lambda *args: given.append(args) or [])
+    assert package.main(["--labels", str(labels)]) == 0
+    assert given == [(str(labels), os.path.join(ROOT, "autograder", "autograder.zip"), os.path.join(ROOT, "data"))]
+
+
 # ------------------------------------------------------------------- rules that decide points, each made to bite
 
 @pytest.mark.parametrize("cell", ["٣", "²", "３", "3.0", "-3", "0x3", "３a"])

@@ -724,6 +724,24 @@ HELP = {   # what each staff command line says of itself and of every option, wo
         "cifar cifar-10-python.tar.gz -> CIFAR-10-739 in OUT_DIR",
         "private-labels course staff: the private-test labels of cifar-10-python.tar.gz's split, to a path outside "
         "the project"],
+    ("package", ()): [
+        "Build autograder.zip, the file course staff upload to Gradescope (`make autograder LABELS=...`).",
+        "--labels LABELS private_test_y.npy from `python hw2_data.py private-labels`",
+        "--out OUT where to write it (default autograder/autograder.zip)",
+        "--data DATA the data the labels belong to"],
+    ("hw2_submission", ()): [
+        "Build and verify submission.zip for the autograder (no TensorFlow needed).",
+        "build write the zip if it passes the check", "check check a zip",
+        "logs regenerate each evaluation log whose code changed"],
+    ("hw2_submission", ("build",)): [
+        "--out OUT where to write it (default submission/submission.zip)",
+        "--partial work in progress: failing tests and a missing submission.csv are listed, not refused"],
+    ("hw2_submission", ("check",)): [
+        "zip the zip to check, as the autograder will read it",
+        "--partial work in progress: failing tests and a missing submission.csv are listed, not refused"],
+    ("hw2_submission", ("logs",)): [
+        "log any of evaluation_cifar.txt, evaluation_mnist.txt, evaluation_numpy.txt (default: all)",
+        "--partial keep a log whose run completed with failing tests (work in progress)"],
     ("hw2_data", ("private-labels",)): [
         "out e.g. ~/hw2-staff/private_test_y.npy (never inside the project)",
         "--check CIFAR_DIR a built cifar-10-739 folder whose private_test_X.npy the labels must match"],
@@ -733,8 +751,9 @@ HELP = {   # what each staff command line says of itself and of every option, wo
 @pytest.mark.parametrize("program, before", list(HELP))
 def test_every_option_of_the_staff_commands_says_what_it_does(program, before):
     import hw2_data
-    from autograder import regrade
-    main = {"grade": grade.main, "regrade": regrade.main, "hw2_data": hw2_data.main}[program]
+    from autograder import package, regrade
+    main = {"grade": grade.main, "regrade": regrade.main, "hw2_data": hw2_data.main, "package": package.main,
+            "hw2_submission": hw2_submission.main}[program]
     ran = run_main(main, *before, "--help", env={"COLUMNS": "100"})
     text = " ".join(ran.stdout.split())
     assert ran.returncode == 0 and [phrase for phrase in HELP[program, before] if phrase not in text] == []

@@ -364,3 +364,43 @@ def test_logs_keep_a_completed_run_with_failures_only_when_partial(tmp_path, mon
         (project / log).unlink()
         assert sub.update_logs([log], partial=True) == [log]   # cut short: not a log
         assert not (project / log).exists()
+
+
+def test_the_command_line_hands_each_command_its_arguments_and_says_what_failed(monkeypatch, capsys):
+    """hw2_submission.py's commands as `make` and a student type them: what reaches update_logs, build
+    and report, the exit status, and the refusals in words."""
+    calls = []
+    monkeypatch.setattr(sub, "update_logs", lambda logs, partial=False: calls.append(("logs", logs, partial)) or [])
+    monkeypatch.setattr(sub, "build", lambda out, partial=False: calls.append(("build", out, partial)) or ([], []))
+    monkeypatch.setattr(sub, "report", lambda path, problems, unfinished=(): calls.append(("report", path)) or 0)
+    assert sub.main(["logs"]) == 0
+    assert sub.main(["logs", "--partial", "evaluation_numpy.txt", "evaluation_cifar.txt"]) == 0
+    assert sub.main(["build"]) == 0
+    assert sub.main(["build", "--partial", "--out", "elsewhere.zip"]) == 0
+    assert calls == [("logs", ["evaluation_cifar.txt", "evaluation_mnist.txt", "evaluation_numpy.txt"], False),
+                     ("logs", ["evaluation_numpy.txt", "evaluation_cifar.txt"], True),
+                     ("build", os.path.join(sub.ROOT, "submission", "submission.zip"), False),
+                     ("report", os.path.join(sub.ROOT, "submission", "submission.zip")),
+                     ("build", "elsewhere.zip", True), ("report", "elsewhere.zip")]
+    monkeypatch.setattr(sub, "update_logs", lambda logs, partial=False: ["evaluation_numpy.txt"])
+    assert sub.main(["logs"]) == 1   # a log whose tests failed
+
+    def refuses(*args, **kwargs):
+        raise ValueError("ANDREW_USERNAME is not set")
+    monkeypatch.setattr(sub, "update_logs", refuses)
+    capsys.readouterr()
+    assert sub.main(["logs"]) == 1 and capsys.readouterr().err == "error: ANDREW_USERNAME is not set\n"
+
+    def missing(out, partial=False):
+        raise FileNotFoundError("submission.csv: no such file")
+    monkeypatch.setattr(sub, "build", missing)
+    assert sub.main(["build"]) == 1 and capsys.readouterr().err == "error: submission.csv: no such file\n"
+    monkeypatch.setattr(sub, "build", lambda out, partial=False: (["hw2_numpy.py: missing"], []))
+    assert sub.main(["build", "--out", "kept.zip"]) == 0   # report (stubbed here) decides the status
+    assert capsys.readouterr().err == "kept.zip: not written (a zip already there is unchanged)\n"
+    for argv, refusal in ((["logs", "evaluation_nump.txt"], "error: no such log: evaluation_nump.txt; the logs are "
+                           "evaluation_cifar.txt, evaluation_mnist.txt, evaluation_numpy.txt\n"),
+                          ([], "error: the following arguments are required: command\n")):
+        with pytest.raises(SystemExit) as exited:
+            sub.main(argv)
+        assert exited.value.code == 2 and capsys.readouterr().err.endswith(refusal)
