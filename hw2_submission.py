@@ -464,7 +464,8 @@ def update_logs(log_names, python=sys.executable, partial=False):
                                                 cwd=ROOT).returncode
 
         def choose(tmp_path):   # a whole log of this code and identity counts; failing tests only if partial
-            keep = status["code"] == 0 or (partial and log_state(log_name, andrew_username, seed, tmp_path))
+            state = log_state(log_name, andrew_username, seed, tmp_path)   # exit 0 alone is not a whole log
+            keep = state == "passed" and status["code"] == 0 or partial and state is not None
             return log_path if keep else failed_path
 
         log_path, failed_path = os.path.join(ROOT, log_name), os.path.join(ROOT, log_name + ".failed")

@@ -634,16 +634,23 @@ def test_every_public_test_is_covered_by_an_exercise():
         assert {(log, test) for test in tests} == {pair for pair in covered if pair[0] == log}
 
 
-def test_the_autograder_zip_holds_what_gradescope_needs(tmp_path):
+def test_the_autograder_zip_holds_what_gradescope_needs(tmp_path, monkeypatch):
     labels = tmp_path / "private_test_y.npy"
     np.save(labels, np.arange(5000) % 10)
     out = tmp_path / "autograder.zip"
     from autograder import package
+    monkeypatch.chdir(tmp_path)   # every member comes from the project, wherever the command runs
     assert package.main(["--labels", str(labels), "--out", str(out)]) == 0
     with zipfile.ZipFile(out) as archive:
         names = archive.namelist()
         modes = {info.filename: info.external_attr >> 16 for info in archive.infolist()}
         seed = archive.read("hidden_seed.txt")
+        assert {info.date_time for info in archive.infolist()} == {(2020, 1, 1, 0, 0, 0)}   # no build time inside
+        assert archive.read("setup.sh") == open(os.path.join(ROOT, "autograder", "setup.sh"), "rb").read()
+    assert modes["private_test_y.npy"] & 0o777 == modes["hidden_seed.txt"] & 0o777 == 0o600   # root's alone
+    assert modes["setup.sh"] & 0o777 == modes["run_autograder"] & 0o777 == 0o755
+    for name in package.reference_files():
+        assert modes[name] & 0o777 == (0o755 if os.access(os.path.join(ROOT, name), os.X_OK) else 0o644), name
     assert {"setup.sh", "run_autograder", "autograder/grade.py", "autograder/box_task.py", "hw2_numpy.py",
             "tests/hw2_test_numpy.py", "tests/reference.py", "requirements.txt", "private_test_y.npy",
             "data-checksums/cifar-10-739/SHA256SUMS"} <= set(names)

@@ -404,3 +404,57 @@ def test_the_command_line_hands_each_command_its_arguments_and_says_what_failed(
         with pytest.raises(SystemExit) as exited:
             sub.main(argv)
         assert exited.value.code == 2 and capsys.readouterr().err.endswith(refusal)
+
+
+def test_update_logs_keeps_a_current_log_and_writes_failing_runs_aside_unless_partial(tmp_path, monkeypatch, capsys):
+    """`make evaluation_numpy.txt`'s decisions, with a stand-in interpreter printing a chosen log: a
+    whole passing run becomes the log and is not run again; a run with a failing test goes to
+    LOG.failed (the log stays), or with --partial becomes the log, which partial then keeps; a cut
+    run never counts."""
+    project = tmp_path / "project"
+    (project / "tests").mkdir(parents=True)
+    for name in os.listdir(sub.ROOT):
+        if name.startswith("hw2_") and name.endswith(".py"):
+            (project / name).write_bytes((pathlib.Path(sub.ROOT) / name).read_bytes())
+    for name in ("hw2_test_numpy.py", "reference.py"):
+        (project / "tests" / name).write_bytes((pathlib.Path(sub.ROOT) / "tests" / name).read_bytes())
+    monkeypatch.setattr(sub, "ROOT", str(project))
+    log_name = "evaluation_numpy.txt"
+    user, seed = sub.read_identity(sub.read_project_file("hw2_utils.py"))
+    tests = sub.script_tests(sub.read_project_file("tests/hw2_test_numpy.py"))
+    header = sub.fingerprint_line(log_name, user, seed)
+
+    def run_prints(outcomes, code, cut=False):   # the stand-in "python" prints this log and exits with code
+        blocks = [f"=== BEGIN {test} ===\n{outcome}\n=== END {test} ===" for test, outcome in zip(tests, outcomes)]
+        text = "\n".join([header] + blocks[:-1 if cut else None]) + "\n"
+        (tmp_path / "output.txt").write_text(text)
+        python = tmp_path / "python"
+        python.write_text(f"#!/bin/sh\ncat {tmp_path / 'output.txt'}\nexit {code}\n")
+        python.chmod(0o755)
+        return str(python), text
+    log, failed = project / log_name, project / (log_name + ".failed")
+    all_ok = ["OK"] * len(tests)
+    one_fails = ["FAIL"] + ["OK"] * (len(tests) - 1)
+
+    python, passing = run_prints(all_ok, 0)
+    assert sub.update_logs([log_name], python=python) == [] and log.read_text() == passing
+    assert capsys.readouterr().out == f"{log_name}: running tests/hw2_test_numpy.py\n"
+    python, _ = run_prints(one_fails, 1)
+    assert sub.update_logs([log_name], python=python) == [] and log.read_text() == passing   # current: not run
+    assert capsys.readouterr().out == f"{log_name}: up to date\n"
+
+    log.unlink()
+    python, failing = run_prints(one_fails, 1)
+    assert sub.update_logs([log_name], python=python) == [log_name]
+    assert not log.exists() and failed.read_text() == failing
+    assert capsys.readouterr().err == f"{log_name}: tests failed (exit 1); see {log_name}.failed\n"
+    assert sub.update_logs([log_name], python=python, partial=True) == []
+    assert log.read_text() == failing and not failed.exists()
+    assert capsys.readouterr().out.endswith(f"{log_name}: written, with failing tests (see the FAIL blocks in it)\n")
+    python, _ = run_prints(all_ok, 0, cut=True)
+    assert sub.update_logs([log_name], python=python, partial=True) == [] and log.read_text() == failing
+    assert capsys.readouterr().out == f"{log_name}: up to date (with failing tests)\n"
+    assert sub.update_logs([log_name], python=python) == [log_name]   # without partial it runs: cut (exit 0), refused
+    assert log.read_text() == failing and failed.read_text().count("=== END") == len(tests) - 1
+    log.unlink()
+    assert sub.update_logs([log_name], python=python, partial=True) == [log_name] and not log.exists()
