@@ -111,10 +111,13 @@ def test_a_stub_needs_python():
 
 
 def test_merge_refuses_a_starter_without_its_stub():
-    text = "def f():\n    return 1  # SOLUTION 5.1\n"
+    text = "x = 1\n\n\ndef f():\n    return 1  # SOLUTION 5.1\n"
     starter_text, solutions = split(text)
-    with pytest.raises(markers.MarkerError, match="does not hold the stub"):
-        markers.merge(starter_text.replace("5.1", "5.2"), solutions)
+    with pytest.raises(markers.MarkerError) as refused:
+        markers.merge(starter_text.replace("5.1", "5.2"), solutions, "f.py")
+    assert str(refused.value) == "f.py: the starter does not hold the stub expected at its line 5"
+    with pytest.raises(markers.MarkerError, match="^the file: .* at its line 5$"):
+        markers.merge(starter_text, solutions * 2)   # a second stub where the first one already was
 
 
 def test_a_marker_error_leaves_the_last_release_as_it_was(tmp_path, monkeypatch):

@@ -302,8 +302,12 @@ def test_each_process_reserves_an_identity_no_other_holds(tmp_path):
         mine = [sandbox.reserve_identity(range(first, first + 3), str(tmp_path)) for _ in range(2)]
         assert [identity.uid for identity in mine] == [first + 1, first + 2]
         assert all(identity.gid == identity.uid for identity in mine)
-        with pytest.raises(sandbox.IdentityError, match="held by other gradings"):
+        assert [identity.name for identity in mine] == [f"uid {first + 1}", f"uid {first + 2}"]
+        assert sorted(os.listdir(tmp_path)) == [f"{uid}.lock" for uid in range(first, first + 3)]   # there, not here
+        with pytest.raises(sandbox.IdentityError) as refused:
             sandbox.reserve_identity(range(first, first + 3), str(tmp_path))
+        assert str(refused.value) == (f"all 3 sandbox uids ({first}-{first + 2}) are held by other gradings or "
+                                      f"users (locks in {tmp_path}); run fewer at once")
     finally:
         holder.kill()
         holder.wait()
@@ -321,6 +325,14 @@ def test_a_uid_a_user_of_this_machine_has_is_never_taken(tmp_path):
     taken = idle[0]
     identity = sandbox.reserve_identity([taken, sandbox.SANDBOX_UIDS.start + 50], str(tmp_path))
     assert identity.uid == sandbox.SANDBOX_UIDS.start + 50
+
+
+def test_a_named_user_is_its_uid_and_its_own_group():
+    import pwd
+    entry = pwd.getpwnam("nobody")
+    assert sandbox.named_identity("nobody") == sandbox.Identity(entry.pw_uid, entry.pw_gid, "nobody")
+    with pytest.raises(KeyError):
+        sandbox.named_identity("no-such-user-hw2")
 
 
 @needs_root

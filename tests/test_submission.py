@@ -458,3 +458,22 @@ def test_update_logs_keeps_a_current_log_and_writes_failing_runs_aside_unless_pa
     assert log.read_text() == failing and failed.read_text().count("=== END") == len(tests) - 1
     log.unlink()
     assert sub.update_logs([log_name], python=python, partial=True) == [log_name] and not log.exists()
+
+
+@pytest.mark.parametrize("data, problem", [
+    (b"", "submission.csv: the header must be 'Id,Category', got nothing"),
+    (b"id,category,x,y\n", "submission.csv: the header must be 'Id,Category', got ['id', 'category', 'x']"),
+    (b"\xff\xfe", "submission.csv: not a readable CSV ('utf-8' codec can't decode byte 0xff in position 0: invalid "
+                  "start byte); write it with save_csv"),
+    (b"Id,Category\n0,1\n", "submission.csv: 1 rows, expected 5000 (one per private-test image)"),
+    ("Id,Category\n" + "".join(f"{i},{i % 10}\n" for i in range(4999)) + "4999,X\n",
+     "submission.csv: row 5001 is ['4999', 'X'], expected [4999, a class 0-9]"),
+    ("Id,Category\n" + "".join(f"{i},{i % 10}\n" for i in range(4999)) + "4999,10\n",
+     "submission.csv: row 5001 is ['4999', '10'], expected [4999, a class 0-9]"),
+    ("Id,Category\n1,1\n" + "".join(f"{i},{i % 10}\n" for i in range(1, 5000)),
+     "submission.csv: row 2 is ['1', '1'], expected [0, a class 0-9]"),
+    (" Id , Category \n" + "".join(f" {i} , {i % 10} \n" for i in range(5000)), None),
+])
+def test_the_csv_check_names_what_is_wrong_in_words(data, problem):
+    data = data.encode() if isinstance(data, str) else data
+    assert sub.check_csv(data) == ([problem] if problem else [])
