@@ -724,6 +724,8 @@ HELP = {   # what each staff command line says of itself and of every option, wo
         "cifar cifar-10-python.tar.gz -> CIFAR-10-739 in OUT_DIR",
         "private-labels course staff: the private-test labels of cifar-10-python.tar.gz's split, to a path outside "
         "the project"],
+    ("starter", ()): [
+        "Write the student starter from the reference.", "--out OUT folder for hw2-starter/ and its zip"],
     ("package", ()): [
         "Build autograder.zip, the file course staff upload to Gradescope (`make autograder LABELS=...`).",
         "--labels LABELS private_test_y.npy from `python hw2_data.py private-labels`",
@@ -752,8 +754,9 @@ HELP = {   # what each staff command line says of itself and of every option, wo
 def test_every_option_of_the_staff_commands_says_what_it_does(program, before):
     import hw2_data
     from autograder import package, regrade
+    from staff import starter
     main = {"grade": grade.main, "regrade": regrade.main, "hw2_data": hw2_data.main, "package": package.main,
-            "hw2_submission": hw2_submission.main}[program]
+            "hw2_submission": hw2_submission.main, "starter": starter.main}[program]
     ran = run_main(main, *before, "--help", env={"COLUMNS": "100"})
     text = " ".join(ran.stdout.split())
     assert ran.returncode == 0 and [phrase for phrase in HELP[program, before] if phrase not in text] == []

@@ -133,6 +133,20 @@ def test_a_marker_error_leaves_the_last_release_as_it_was(tmp_path, monkeypatch)
     assert {path: path.read_bytes() for path in tmp_path.rglob("*") if path.is_file()} == before
 
 
+def test_the_release_command_says_where_it_wrote_what_and_defaults_to_release(tmp_path, monkeypatch, capsys):
+    given = []
+    monkeypatch.setattr(starter, "release", lambda out: given.append(out) or ["Makefile", "hw2_numpy.py"])
+    assert starter.main([]) == 0 and given == [os.path.join(ROOT, "release")]
+    assert capsys.readouterr().out == (f"{os.path.join(ROOT, 'release', 'hw2-starter')}/ and hw2-starter.zip: 2 files: "
+                                       "Makefile, hw2_numpy.py\n")
+
+    def refuses(out):
+        raise markers.MarkerError("hw2_numpy.py: line 3: END SOLUTION without BEGIN")
+    monkeypatch.setattr(starter, "release", refuses)
+    assert starter.main(["--out", str(tmp_path)]) == 1
+    assert capsys.readouterr().err == "error: hw2_numpy.py: line 3: END SOLUTION without BEGIN; nothing written\n"
+
+
 # --------------------------------------------------------------------------- the starter
 
 @pytest.fixture(scope="module")
