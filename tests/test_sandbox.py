@@ -415,7 +415,22 @@ def test_a_process_that_ran_boxes_gives_back_the_orphans_when_asked(scratch):
     before mutmut forks its workers from it) orphans go elsewhere, and the next box adopts again."""
     assert boxed(scratch, "open('result.json', 'w').write('1')").result == 1
     assert adopts_orphans() and orphan_parent() == os.getpid()
+    # A sandbox identity's process left to us and dead is reaped; a child of our own is its owner's to wait for.
+    uid = sandbox.default_identity().uid
+    subprocess.run(["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "sh", "-c", "sleep 0.1 & exit 0"],
+                   check=True)
+    own = subprocess.Popen(["true"])
+
+    def zombies():
+        return {pid: owner for pid, (parent, owner, state, _) in sandbox.process_table().items()
+                if parent == os.getpid() and state == "Z"}
+    deadline = time.monotonic() + 10
+    while sorted(zombies().values()) != sorted([uid, os.getuid()]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert sorted(zombies().values()) == sorted([uid, os.getuid()])
     sandbox.stop_adopting_orphans()
+    assert zombies() == {own.pid: os.getuid()}
+    assert own.wait() == 0
     assert not adopts_orphans() and orphan_parent() != os.getpid()
     assert boxed(scratch, "open('result.json', 'w').write('2')").result == 2
     assert adopts_orphans()
