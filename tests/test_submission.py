@@ -87,6 +87,7 @@ def test_build_writes_a_zip_that_checks(tmp_path, monkeypatch):
     out = tmp_path / "out" / "submission.zip"
     assert sub.main(["build", "--out", str(out)]) == 0
     assert sorted(zipfile.ZipFile(out).namelist()) == sorted(sub.submission_files())
+    assert {info.compress_type for info in zipfile.ZipFile(out).infolist()} == {zipfile.ZIP_DEFLATED}
     (project / "submission.csv").unlink()
     assert sub.main(["build", "--out", str(tmp_path / "other.zip")]) == 1
     assert not (tmp_path / "other.zip").exists()
@@ -477,3 +478,41 @@ def test_update_logs_keeps_a_current_log_and_writes_failing_runs_aside_unless_pa
 def test_the_csv_check_names_what_is_wrong_in_words(data, problem):
     data = data.encode() if isinstance(data, str) else data
     assert sub.check_csv(data) == ([problem] if problem else [])
+
+
+def test_report_says_in_words_what_the_autograder_would_make_of_the_zip(capsys):
+    assert sub.report("s.zip", ["hw2_numpy.py: missing", "submission.csv: missing"], ["x"]) == 1
+    assert capsys.readouterr() == ("", "problem: hw2_numpy.py: missing\nproblem: submission.csv: missing\n"
+                                       "s.zip: 2 problem(s); the autograder would not accept it\n")
+    assert sub.report("s.zip", [], ["evaluation_numpy.txt: test test_relu failed"]) == 0
+    assert capsys.readouterr() == ("unfinished: evaluation_numpy.txt: test test_relu failed\ns.zip: ok as work in "
+                                   "progress (1 unfinished item(s) above: the autograder gives them no credit)\n", "")
+    assert sub.report("s.zip", []) == 0
+    assert capsys.readouterr() == ("s.zip: ok (the 16 files, logs complete and matching the code)\n", "")
+
+
+def test_build_names_the_files_it_lacks(tmp_path, monkeypatch):
+    """The sources copied, the logs, the CSV and the data step missing: build names exactly those;
+    work in progress may lack only the CSV."""
+    (tmp_path / "tests").mkdir()
+    for name in [name for name in sub.submission_files() if name.endswith(".py")] + list(sub.LOGS.values()):
+        (tmp_path / name).write_bytes((pathlib.Path(sub.ROOT) / name).read_bytes())
+    monkeypatch.setattr(sub, "ROOT", str(tmp_path))
+    lacking = ["submission.csv", "evaluation_numpy.txt", "evaluation_mnist.txt", "evaluation_cifar.txt", "get_dataset.sh"]
+    with pytest.raises(FileNotFoundError) as refused:
+        sub.build(str(tmp_path / "s.zip"))
+    assert str(refused.value) == f"cannot build the submission, missing: {', '.join(lacking)} (run `make`)"
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "submission.csv").write_text("Id,Category\n")
+    monkeypatch.chdir(tmp_path / "elsewhere")   # a CSV where the command runs is not the project's
+    with pytest.raises(FileNotFoundError) as refused:
+        sub.build(str(tmp_path / "s.zip"), partial=True)
+    assert str(refused.value) == f"cannot build the submission, missing: {', '.join(lacking[1:])} (run `make`)"
+
+
+def test_a_log_without_its_header_is_no_log_at_all():
+    assert sub.check_log("evaluation_numpy.txt", "", lambda name: None, ["test_relu"])[1] == []
+    problems, failing = sub.check_log("evaluation_numpy.txt", "=== BEGIN test_relu ===\nOK\n=== END test_relu ===\n",
+                                      lambda name: None, ["test_relu"])
+    assert problems and failing == [] and all("FINGERPRINT" in problem or "header" in problem or "fingerprint"
+                                              in problem for problem in problems), problems
