@@ -649,6 +649,7 @@ def test_the_autograder_zip_holds_what_gradescope_needs(tmp_path, monkeypatch):
         assert archive.read("setup.sh") == open(os.path.join(ROOT, "autograder", "setup.sh"), "rb").read()
     assert modes["private_test_y.npy"] & 0o777 == modes["hidden_seed.txt"] & 0o777 == 0o600   # root's alone
     assert modes["setup.sh"] & 0o777 == modes["run_autograder"] & 0o777 == 0o755
+    assert modes["data-checksums/MNIST.SHA256SUMS"] & 0o777 == 0o644
     for name in package.reference_files():
         assert modes[name] & 0o777 == (0o755 if os.access(os.path.join(ROOT, name), os.X_OK) else 0o644), name
     assert {"setup.sh", "run_autograder", "autograder/grade.py", "autograder/box_task.py", "hw2_numpy.py",

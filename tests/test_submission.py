@@ -516,3 +516,19 @@ def test_a_log_without_its_header_is_no_log_at_all():
                                       lambda name: None, ["test_relu"])
     assert problems and failing == [] and all("FINGERPRINT" in problem or "header" in problem or "fingerprint"
                                               in problem for problem in problems), problems
+
+
+def test_bytes_that_are_not_utf8_in_a_log_are_read_not_raised(tmp_path, monkeypatch):
+    """A log with a stray byte (a test printed binary) is still a log to judge: its state and its
+    check come back, never a UnicodeDecodeError."""
+    project = project_with(tmp_path, monkeypatch, good_files())
+    log = project / "evaluation_numpy.txt"
+    user, seed = sub.read_identity(sub.read_project_file("hw2_utils.py"))
+    assert sub.log_state("evaluation_numpy.txt", user, seed) == "passed"
+    log.write_bytes(log.read_bytes().replace(b"OK\n", b"OK\xff\n", 1))
+    assert sub.log_state("evaluation_numpy.txt", user, seed) is None   # "OK\ufffd" is no outcome: not whole
+    cut = b"\n".join(log.read_bytes().splitlines()[:-1]) + b"\n"
+    problems, _ = sub.check_log("evaluation_numpy.txt", cut.decode("utf-8", "replace"), lambda name: None,
+                                sub.script_tests(sub.read_project_file("tests/hw2_test_numpy.py")))
+    assert problems and all(problem.endswith("regenerate it with `make evaluation_numpy.txt`")
+                            for problem in problems if "fingerprint" not in problem), problems
