@@ -532,3 +532,42 @@ def test_bytes_that_are_not_utf8_in_a_log_are_read_not_raised(tmp_path, monkeypa
                                 sub.script_tests(sub.read_project_file("tests/hw2_test_numpy.py")))
     assert problems and all(problem.endswith("regenerate it with `make evaluation_numpy.txt`")
                             for problem in problems if "fingerprint" not in problem), problems
+
+
+def member(name, data=b"x = 1\n", mode=0o100644):
+    info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
+    info.external_attr, info.compress_type = mode << 16, zipfile.ZIP_DEFLATED
+    return info, data
+
+
+FOLDERS = "folders are not allowed, files must be at the top level of the zip"
+
+
+@pytest.mark.parametrize("bad, problem", [
+    (member("hw2/a.py"), f"hw2/a.py: {FOLDERS}"),
+    (member("..\\a.py"), f"..\\a.py: {FOLDERS}"),
+    (member("/a.py"), f"/a.py: {FOLDERS}"),
+    (member(".."), f"..: {FOLDERS}"),
+    (member("."), f".: {FOLDERS}"),
+    (member(""), f": {FOLDERS}"),
+    (member("link.py", b"/etc/passwd", mode=0o120777), "link.py: a symbolic link; zip the file itself"),
+    (member("big.py", b"x" * 11), "big.py: larger than 0 MiB; a submission file is never that large"),
+])
+def test_a_refused_member_is_named_and_the_rest_of_the_zip_is_still_read(tmp_path, bad, problem):
+    path = tmp_path / "s.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        for info, data in (bad, member("after.py", b"y = 2\n")):
+            archive.writestr(info, data)
+    files, refused, problems = sub.read_zip(path, max_member=10, max_total=1000)
+    assert problems == [problem] and refused == {bad[0].filename}
+    assert files == {"after.py": b"y = 2\n"}
+
+
+def test_a_zip_of_more_members_than_allowed_is_refused_whole(tmp_path):
+    path = tmp_path / "s.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        for number in range(3):
+            archive.writestr(*member(f"m{number}.py"))
+    assert sub.read_zip(path, max_members=3) == ({f"m{number}.py": b"x = 1\n" for number in range(3)}, set(), [])
+    assert sub.read_zip(path, max_members=2) == ({}, set(), [
+        "the zip has 3 entries, more than 2; zip only the submission files"])
