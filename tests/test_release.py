@@ -281,3 +281,24 @@ def test_the_starters_make_submission_gives_a_zip_the_autograder_grades_0(releas
     assert "evaluation_mnist.txt: up to date (with failing tests)" in printed   # only the numpy log reran
     results, _ = grade_zip_cli(zip_path, tmp_path / "results2.json", "--only", "6.1,6.2")
     assert scores(results) == {"6.1": 0, "6.2": 2}, results
+
+
+def test_a_second_release_replaces_the_first_whole_and_leaves_nothing_else(tmp_path, monkeypatch):
+    """The folder and the zip are replaced only once the new ones are built; no build or old folder is
+    left beside them; the zip's members carry the reference's modes and one fixed time, from any
+    working folder."""
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "out"
+    starter.release(str(out))
+    (out / starter.NAME / "stale.txt").write_text("from the first release")
+    names = starter.release(str(out))
+    assert sorted(os.listdir(out)) == [starter.NAME, starter.NAME + ".zip"]
+    assert not (out / starter.NAME / "stale.txt").exists()
+    with zipfile.ZipFile(out / (starter.NAME + ".zip")) as archive:
+        infos = archive.infolist()
+    assert sorted(info.filename for info in infos) == sorted(f"{starter.NAME}/{name}" for name in names)
+    assert {info.date_time for info in infos} == {(2020, 1, 1, 0, 0, 0)}
+    assert {info.compress_type for info in infos} == {zipfile.ZIP_DEFLATED}
+    modes = {info.filename.split("/", 1)[1]: info.external_attr >> 16 for info in infos}
+    assert modes["get_dataset.sh"] == 0o100755 and modes["README.md"] == modes["hw2_numpy.py"] == 0o100644
+    assert (out / starter.NAME / "get_dataset.sh").stat().st_mode & 0o777 == 0o755
