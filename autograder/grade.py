@@ -68,15 +68,6 @@ class Budget:
 # Wall-clock times leave room for a CPU several times slower than a 2-core laptop; memory is
 # address space, which TensorFlow reserves far beyond what it touches.
 GiB = 2 ** 30
-# What sizes TensorFlow's thread pools and numpy's BLAS in a process: unset, each takes every core.
-THREAD_VARIABLES = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS")
-
-
-def thread_environment(threads):
-    """The environment that keeps a process's TensorFlow and numpy to `threads` threads ({} for None:
-    their own choice, every core). Where several processes share the cores, pools sized for all of
-    them oversubscribe the machine (TensorFlow's spin while they wait) and the same work costs more CPU."""
-    return {} if threads is None else {name: str(threads) for name in THREAD_VARIABLES}
 BUDGETS = {
     "import": Budget(sandbox.Limits(wall_seconds=60, cpu_seconds=120, memory_bytes=8 * GiB, processes=512), 60),
     "numpy": Budget(sandbox.Limits(wall_seconds=120, cpu_seconds=240, memory_bytes=8 * GiB, processes=512,
@@ -89,6 +80,16 @@ BUDGETS = {
 
 
 STDERR_SHOWN = 2000   # characters of a failed task's stderr printed for the staff
+
+# What sizes TensorFlow's thread pools and numpy's BLAS in a process: unset, each takes every core.
+THREAD_VARIABLES = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS")
+
+
+def thread_environment(threads):
+    """The environment that keeps a process's TensorFlow and numpy to `threads` threads ({} for None:
+    their own choice, every core). Where several processes share the cores, pools sized for all of
+    them oversubscribe the machine (TensorFlow's spin while they wait) and the same work costs more CPU."""
+    return {} if threads is None else {name: str(threads) for name in THREAD_VARIABLES}
 
 
 @dataclasses.dataclass(frozen=True)
