@@ -412,14 +412,8 @@ def test_update_logs_keeps_a_current_log_and_writes_failing_runs_aside_unless_pa
     whole passing run becomes the log and is not run again; a run with a failing test goes to
     LOG.failed (the log stays), or with --partial becomes the log, which partial then keeps; a cut
     run never counts."""
-    project = tmp_path / "project"
-    (project / "tests").mkdir(parents=True)
-    for name in os.listdir(sub.ROOT):
-        if name.startswith("hw2_") and name.endswith(".py"):
-            (project / name).write_bytes((pathlib.Path(sub.ROOT) / name).read_bytes())
-    for name in ("hw2_test_numpy.py", "reference.py"):
-        (project / "tests" / name).write_bytes((pathlib.Path(sub.ROOT) / "tests" / name).read_bytes())
-    monkeypatch.setattr(sub, "ROOT", str(project))
+    project = project_with(tmp_path, monkeypatch, {name: pathlib.Path(ROOT, name).read_bytes()
+                                                   for name in sub.submission_files() if name.endswith(".py")})
     log_name = "evaluation_numpy.txt"
     user, seed = sub.read_identity(sub.read_project_file("hw2_utils.py"))
     tests = sub.script_tests(sub.read_project_file("tests/hw2_test_numpy.py"))
@@ -494,10 +488,8 @@ def test_report_says_in_words_what_the_autograder_would_make_of_the_zip(capsys):
 def test_build_names_the_files_it_lacks(tmp_path, monkeypatch):
     """The sources copied, the logs, the CSV and the data step missing: build names exactly those;
     work in progress may lack only the CSV."""
-    (tmp_path / "tests").mkdir()
-    for name in [name for name in sub.submission_files() if name.endswith(".py")] + list(sub.LOGS.values()):
-        (tmp_path / name).write_bytes((pathlib.Path(sub.ROOT) / name).read_bytes())
-    monkeypatch.setattr(sub, "ROOT", str(tmp_path))
+    project_with(tmp_path, monkeypatch, {name: pathlib.Path(ROOT, name).read_bytes()
+                                         for name in sub.submission_files() if name.endswith(".py")})
     lacking = ["submission.csv", "evaluation_numpy.txt", "evaluation_mnist.txt", "evaluation_cifar.txt", "get_dataset.sh"]
     with pytest.raises(FileNotFoundError) as refused:
         sub.build(str(tmp_path / "s.zip"))
