@@ -197,8 +197,9 @@ def test_a_broken_function_loses_exactly_its_points(tmp_path):
 # Several attacks share a grading where they cannot mask each other: each in a module or function of
 # its own, each of which the grader runs in a box of its own (a module's import, each Part II
 # exercise's hidden cases); one honest exercise stays in each function-level grading, to show that
-# the attacks cost nothing beyond their own exercises. The limits are short (fast_budgets) so that
-# the hogs cost seconds.
+# the attacks cost nothing beyond their own exercises, so no grading of an honest Part II of its own
+# is needed (those honest exercises score under these limits in every grading below). The limits
+# are short (fast_budgets) so that the hogs cost seconds.
 
 @dataclasses.dataclass
 class Graded:
@@ -324,12 +325,6 @@ def output_of(graded, number):
 
 def output_of_results(results, number):
     return next(test["output"] for test in results["tests"] if test["number"] == number)
-
-
-@needs_root
-@pytest.mark.grading
-def test_an_honest_submission_of_part2_scores_everything(tmp_path):
-    expect(grade_attack(tmp_path), HONEST_PART2)
 
 
 HOGS = {

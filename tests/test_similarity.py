@@ -3,8 +3,11 @@ of it (variables and helpers renamed, functions reordered, comments rewritten), 
 written solution (tests/independent/), two untouched starters, and files that are not submissions."""
 import ast
 import csv
+import html
 import itertools
+import json
 import os
+import re
 import zipfile
 
 import pytest
@@ -111,6 +114,9 @@ def test_pairs_csv_lists_every_pair_most_similar_first(checked):
     assert sorted(tuple(sorted(row[:2])) for row in rows[1:]) == sorted(itertools.combinations(students, 2))
     values = [float(row[2]) for row in rows[1:]]
     assert values == sorted(values, reverse=True) and all(0 <= value <= 1 for value in values)
+    # each pair in name order, and pairs of equal similarity (the untouched starters' zeros) too
+    assert all(a < b for a, b, _ in rows[1:])
+    assert rows[1:] == sorted(rows[1:], key=lambda row: (-float(row[2]), row[0], row[1]))
 
 
 def test_the_disguised_copy_is_flagged_and_nothing_else(checked, capsys):
@@ -147,8 +153,20 @@ def test_bad_zips_are_listed_and_skipped(corpus, tmp_path, capsys):
 def test_the_report_shows_the_copied_code_by_student(checked):
     out, _ = checked
     report = (out / "report.html").read_text()
-    assert "alice/hw2_numpy.py" in report and "bob/hw2_numpy.py" in report
+    # each file by student and name alone (the scratch folder copydetect read is cut from the names)
+    assert re.search(r"<li>\d+=alice/hw2_numpy.py</li>", report) and re.search(r"<li>\d+=bob/hw2_numpy.py</li>", report)
     assert "highlight-red" in report and str(out) not in report
+    # The settings copydetect ran with, as the report states them to the staff: only same-named files
+    # compared, never two files of one student, the threshold the pairs were printed at.
+    settings = json.loads(html.unescape(re.search(r'<pre class="file-info-list">(.*?)</pre>', report, re.S)[1]))
+    folders = [settings.pop(key) for key in ("test_directories", "reference_directories", "boilerplate_directories")]
+    assert settings == {"extensions": ["py"], "same_name_only": True, "ignore_leaf": True, "disable_filtering": False,
+                        "truncate": True, "out_file": "./report.html", "css_files": [], "silent": True,
+                        "encoding": "utf-8", "window_size": 1, "noise_threshold": 25, "guarantee_threshold": 25,
+                        "display_threshold": similarity.THRESHOLD, "disable_autoopen": True}
+    scratch = os.path.dirname(folders[0][0])
+    assert folders == [[os.path.join(scratch, "submitted")]] * 2 + [[os.path.join(scratch, "starter")]]
+    assert os.path.isabs(scratch) and not os.path.exists(scratch)   # a temporary folder, removed
 
 
 def test_too_few_submissions_and_no_folder(tmp_path, capsys):
@@ -162,18 +180,52 @@ def test_too_few_submissions_and_no_folder(tmp_path, capsys):
     assert "is not a folder" in capsys.readouterr().err
 
 
-def test_a_one_sided_copy_is_flagged(tmp_path):
-    """kim copied alice's convolution file and wrote nothing else: all of kim's own code is alice's,
-    a small part of alice's is kim's. The pair scores as the copier's share, not the copied one's."""
+def test_one_sided_copies_score_as_the_copiers_share_whichever_name_comes_first(tmp_path, monkeypatch, capsys):
+    """kim copied alice's convolution file and wrote nothing else: all of kim's own code is alice's, a
+    small part of alice's is kim's, and the pair scores as the copier's share, exactly 1. abe (whose
+    name comes before alice's, where kim's comes after) pasted the same file beside an own-model
+    script of his own: his share, most of his code but not all of it. Ties are in name order; the
+    whole file and what is printed are written out here, as a staff member reads them; the check
+    writes nothing in the folder it is run from."""
+    reference = {name: hw2_submission.read_project_file(name) for name in hw2_submission.submission_files()
+                 if name.endswith(".py")}
+    own_model = open(os.path.join(INDEPENDENT, hw2_submission.OWN_MODEL), "rb").read()
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    write_zip(folder / "alice.zip", reference)
+    write_zip(folder / "kim.zip", {**starter_python(), "hw2_numpy.py": reference["hw2_numpy.py"]})
+    write_zip(folder / "abe.zip", {**starter_python(), "hw2_numpy.py": reference["hw2_numpy.py"],
+                                   hw2_submission.OWN_MODEL: own_model})
+    write_zip(folder / "dave.zip", starter_python())
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    out = tmp_path / "out"
+    assert similarity.main([str(folder), "--out", str(out), "--threshold", "0.9"]) == 0
+    assert (out / "pairs.csv").read_text() == (
+        "student_a,student_b,similarity\n"
+        "abe,kim,1.0000\n"
+        "alice,kim,1.0000\n"
+        "abe,alice,0.8627\n"
+        "abe,dave,0.0000\n"
+        "alice,dave,0.0000\n"
+        "dave,kim,0.0000\n")
+    assert capsys.readouterr().out == (
+        "similar: abe and kim: 1.00\n"
+        "similar: alice and kim: 1.00\n"
+        f"6 pairs compared, 2 above 0.9: {out / 'pairs.csv'}, {out / 'report.html'}\n")
+    assert os.listdir(here) == []
+
+
+def test_a_file_that_is_not_utf8_is_compared_all_the_same(tmp_path):
+    """A copy saved in Latin-1 (one byte no UTF-8 decoder takes) is still read and compared: the byte
+    becomes a replacement character, and the copy is found."""
     reference = {name: hw2_submission.read_project_file(name) for name in hw2_submission.submission_files()
                  if name.endswith(".py")}
     folder = tmp_path / "submissions"
     folder.mkdir()
     write_zip(folder / "alice.zip", reference)
-    write_zip(folder / "kim.zip", {**starter_python(), "hw2_numpy.py": reference["hw2_numpy.py"]})
-    write_zip(folder / "dave.zip", starter_python())
+    write_zip(folder / "kim.zip", {**starter_python(), "hw2_numpy.py": b"# na\xefve copy\n" + reference["hw2_numpy.py"]})
     assert similarity.main([str(folder), "--out", str(tmp_path / "out")]) == 0
-    with open(tmp_path / "out" / "pairs.csv", newline="") as stream:
-        similar = {frozenset(row[:2]): float(row[2]) for row in list(csv.reader(stream))[1:]}
-    assert similar[frozenset({"alice", "kim"})] > 0.9
-    assert similar[frozenset({"alice", "dave"})] == 0 and similar[frozenset({"kim", "dave"})] == 0
+    rows = (tmp_path / "out" / "pairs.csv").read_text().splitlines()
+    assert rows[0] == "student_a,student_b,similarity" and rows[1].startswith("alice,kim,") and float(rows[1][10:]) > 0.9
