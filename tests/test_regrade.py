@@ -756,3 +756,86 @@ def test_gradings_at_once_divide_the_cores_among_their_boxes():
     assert regrade.threads_per_grading(2, cores=2) == 1
     assert regrade.Grader(1, "", "", 60, 4).command("u.zip", "r.json")[-2:] == ["--threads", "4"]
     assert "--threads" not in regrade.Grader(1, "", "", 60).command("u.zip", "r.json")
+
+
+def export_zip(path, members):
+    """A zip of members: name -> bytes, or (ZipInfo, bytes)."""
+    with zipfile.ZipFile(path, "w") as stream:
+        for name, data in members.items():
+            stream.writestr(*(data if isinstance(name, int) else (name, data)))
+    return str(path)
+
+
+def tree(folder):
+    return sorted(os.path.relpath(os.path.join(top, name), folder) + ("/" if name in dirs else "")
+                  for top, dirs, files in os.walk(folder) for name in dirs + files)
+
+
+def test_an_export_zip_is_unpacked_once_and_again_only_when_it_changes(tmp_path, monkeypatch):
+    """Unpacked into WORK/export beside a marker of the zip's sha256; the same zip again reuses it, a
+    changed zip (or a missing marker) unpacks afresh, and nothing is left beside them or where it runs."""
+    here, work = tmp_path / "here", tmp_path / "work"
+    here.mkdir(), work.mkdir()
+    monkeypatch.chdir(here)
+    first = export_zip(tmp_path / "first.zip", {"top/submission_1/hw2_numpy.py": b"x = 1\n",
+                                                "top/./submission_2/": b""})
+    folder = work / "export"
+    assert submissions.unpack_export(first, str(work)) == str(folder)
+    assert tree(folder) == ["top/", "top/submission_1/", "top/submission_1/hw2_numpy.py", "top/submission_2/"]
+    assert (folder / "top/submission_1/hw2_numpy.py").read_bytes() == b"x = 1\n"
+    assert sorted(os.listdir(work)) == ["export", "export.sha256"]
+    assert (work / "export.sha256").read_text() == hashlib.sha256(open(first, "rb").read()).hexdigest() + "\n"
+    (folder / "seen").write_text("left by the first unpacking")
+    assert submissions.unpack_export(first, str(work)) == str(folder) and (folder / "seen").exists()   # reused
+    (work / "export.sha256").unlink()
+    assert submissions.unpack_export(first, str(work)) == str(folder) and not (folder / "seen").exists()
+    (folder / "seen").write_text("left by the second unpacking")
+    second = export_zip(tmp_path / "second.zip", {"top/submission_3/hw2_numpy.py": b"x = 3\n"})
+    assert submissions.unpack_export(second, str(work)) == str(folder)
+    assert tree(folder) == ["top/", "top/submission_3/", "top/submission_3/hw2_numpy.py"]
+    assert (work / "export.sha256").read_text() == hashlib.sha256(open(second, "rb").read()).hexdigest() + "\n"
+    assert sorted(os.listdir(work)) == ["export", "export.sha256"] and os.listdir(here) == []
+
+
+def link_member(name):
+    info = zipfile.ZipInfo(name)
+    info.external_attr = (0o120777) << 16   # a symbolic link, as zip -y stores one
+    return info
+
+
+@pytest.mark.parametrize("members, refusal", [
+    ({"/etc/cron.d/x": b"x"}, "member '/etc/cron.d/x' would land outside the export; download the export "
+                              "from Gradescope again"),
+    ({"top/ok.py": b"", "top/../../x": b"x"}, "member 'top/../../x' would land outside the export; download "
+                                              "the export from Gradescope again"),
+    ({"top\\x.py": b"x"}, "member 'top\\\\x.py' would land outside the export; download the export from "
+                          "Gradescope again"),
+    ({0: (link_member("top/link"), b"/etc/passwd")}, "member 'top/link' is a link; an export holds files"),
+])
+def test_an_export_member_that_would_land_outside_or_link_is_refused_word_for_word(tmp_path, members, refusal):
+    work = tmp_path / "work"
+    work.mkdir()
+    archive = export_zip(tmp_path / "export.zip", members)
+    with pytest.raises(submissions.ClassError) as refused:
+        submissions.unpack_export(archive, str(work))
+    assert str(refused.value) == f"{archive}: {refusal}"
+    assert os.listdir(work) == []   # the part unpacked before it is gone too
+
+
+def test_an_export_that_unpacks_past_the_limit_is_refused_and_one_at_it_is_not(tmp_path, monkeypatch):
+    """The limit counts every member's bytes together, in chunks of any size."""
+    monkeypatch.setattr(submissions, "EXPORT_MAX_BYTES", 3 * 2 ** 20 + 7)
+    work = tmp_path / "work"
+    work.mkdir()
+    over = export_zip(tmp_path / "over.zip", {"top/a": bytes(2 ** 20 + 5), "top/b": bytes(2 ** 21 + 3)})
+    with pytest.raises(submissions.ClassError) as refused:
+        submissions.unpack_export(over, str(work))
+    assert str(refused.value) == f"{over}: unpacks to more than 0 GiB" and os.listdir(work) == []
+    at = export_zip(tmp_path / "at.zip", {"top/a": bytes(2 ** 20 + 5), "top/b": bytes(2 ** 21 + 2)})
+    assert submissions.unpack_export(at, str(work)) == str(work / "export")
+    assert os.path.getsize(work / "export" / "top" / "b") == 2 ** 21 + 2
+    broken = tmp_path / "broken.zip"
+    broken.write_bytes(open(at, "rb").read()[:-30])   # the end of its directory cut off
+    with pytest.raises(submissions.ClassError, match=r"broken.zip: cannot be unpacked \(.*\); download the export again$"):
+        submissions.unpack_export(str(broken), str(work))
+    assert not [name for name in os.listdir(work) if name.startswith("export.part")]   # its part removed
