@@ -94,7 +94,10 @@ def corpus(tmp_path_factory):
               + b"\n\n" + starter.starter_files()["hw2_train.py"][0].encode()}
     write_zip(folder / "ivan.zip", pasted)   # the given training loop pasted into the model script
     write_zip(folder / "judy.zip", pasted)
-    (folder / "roster.txt").write_text("alice bob carol dave erin frank grace heidi\n")
+    with zipfile.ZipFile(folder / "kate.zip", "w") as archive:   # nothing but refused members
+        archive.writestr("../hw2_numpy.py", b"x = 1\n")
+        archive.writestr("work/hw2_cifar.py", b"x = 2\n")
+    (folder / "Roster.txt").write_text("alice bob carol dave erin frank grace heidi\n")   # first in name order
     return folder
 
 
@@ -141,13 +144,19 @@ def test_the_starter_alone_flags_nothing(checked):
 
 
 def test_bad_zips_are_listed_and_skipped(corpus, tmp_path, capsys):
+    """Every file that is not compared is named with the reason, in name order, before the pairs."""
     assert similarity.main([str(corpus), "--out", str(tmp_path)]) == 0
-    printed = capsys.readouterr().out
-    assert "skipped: frank.zip: not a readable zip" in printed
-    assert "skipped: grace.zip: holds none of" in printed
-    assert "skipped: roster.txt: not a .zip file" in printed
-    assert "note: heidi.zip: compared without a refused member: ../escape.py" in printed
-    assert "similar: alice and bob" in printed
+    assert capsys.readouterr().out == (
+        "skipped: Roster.txt: not a .zip file\n"
+        "skipped: frank.zip: not a readable zip (File is not a zip file)\n"
+        "skipped: grace.zip: holds none of hw2_mnist.py, hw2_numpy.py, hw2_cifar.py or a model script\n"
+        "skipped: kate.zip: ../hw2_numpy.py: folders are not allowed, files must be at the top level of the zip; "
+        "work/hw2_cifar.py: folders are not allowed, files must be at the top level of the zip\n"
+        "note: heidi.zip: compared without a refused member: ../escape.py: folders are not allowed, files must be "
+        "at the top level of the zip\n"
+        "similar: carol and heidi: 1.00\n"
+        "similar: alice and bob: 0.93\n"
+        f"28 pairs compared, 2 above 0.5: {tmp_path / 'pairs.csv'}, {tmp_path / 'report.html'}\n")
 
 
 def test_the_report_shows_the_copied_code_by_student(checked):
