@@ -839,3 +839,38 @@ def test_an_export_that_unpacks_past_the_limit_is_refused_and_one_at_it_is_not(t
     with pytest.raises(submissions.ClassError, match=r"broken.zip: cannot be unpacked \(.*\); download the export again$"):
         submissions.unpack_export(str(broken), str(work))
     assert not [name for name in os.listdir(work) if name.startswith("export.part")]   # its part removed
+
+
+def live_processes_of_group(group):
+    """pids of the processes of a process group that are not zombies (a killed orphan may be one a while)."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as stream:
+                fields = stream.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == group and fields[0] != "Z":
+            found.append(int(pid))
+    return found
+
+
+def test_stopping_kills_each_running_graders_group_and_any_grader_started_after():
+    """What Ctrl-C does to the graders (regrade.Running): every one added and not yet removed is killed
+    with its process group (its boxes); once stopping, a grader added is killed at once."""
+    def grader():   # a stand-in grader with a child of its own, in a session of its own as regrade starts them
+        return subprocess.Popen(["sh", "-c", "sleep 60 & wait"], start_new_session=True)
+    running = regrade.Running()
+    first, finished = grader(), grader()
+    running.add(first)
+    running.add(finished)
+    running.remove(finished)
+    running.stop_all()
+    assert running.stopping and first.wait(timeout=10) == -signal.SIGKILL
+    assert live_processes_of_group(first.pid) == []   # its child went with it
+    assert finished.poll() is None   # removed: not the regrade's any more
+    finished.kill()
+    finished.wait()
+    late = grader()
+    running.add(late)
+    assert late.wait(timeout=10) == -signal.SIGKILL
