@@ -744,6 +744,11 @@ HELP = {   # what each staff command line says of itself and of every option, wo
     ("hw2_submission", ("logs",)): [
         "log any of evaluation_cifar.txt, evaluation_mnist.txt, evaluation_numpy.txt (default: all)",
         "--partial keep a log whose run completed with failing tests (work in progress)"],
+    ("similarity", ()): [
+        "Similarity of every pair of submissions (copydetect).",
+        "folder folder of submission zips, one per student, named by student",
+        "--out OUT folder for pairs.csv and report.html",
+        "--threshold THRESHOLD pairs above this similarity are printed and reported (default 0.5)"],
     ("hw2_data", ("private-labels",)): [
         "out e.g. ~/hw2-staff/private_test_y.npy (never inside the project)",
         "--check CIFAR_DIR a built cifar-10-739 folder whose private_test_X.npy the labels must match"],
@@ -754,9 +759,9 @@ HELP = {   # what each staff command line says of itself and of every option, wo
 def test_every_option_of_the_staff_commands_says_what_it_does(program, before):
     import hw2_data
     from autograder import package, regrade
-    from staff import starter
+    from staff import similarity, starter
     main = {"grade": grade.main, "regrade": regrade.main, "hw2_data": hw2_data.main, "package": package.main,
-            "hw2_submission": hw2_submission.main, "starter": starter.main}[program]
+            "hw2_submission": hw2_submission.main, "starter": starter.main, "similarity": similarity.main}[program]
     ran = run_main(main, *before, "--help", env={"COLUMNS": "100"})
     text = " ".join(ran.stdout.split())
     assert ran.returncode == 0 and [phrase for phrase in HELP[program, before] if phrase not in text] == []

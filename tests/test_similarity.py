@@ -238,3 +238,17 @@ def test_a_file_that_is_not_utf8_is_compared_all_the_same(tmp_path):
     assert similarity.main([str(folder), "--out", str(tmp_path / "out")]) == 0
     rows = (tmp_path / "out" / "pairs.csv").read_text().splitlines()
     assert rows[0] == "student_a,student_b,similarity" and rows[1].startswith("alice,kim,") and float(rows[1][10:]) > 0.9
+
+
+def test_a_threshold_outside_0_and_1_is_refused_and_its_ends_are_taken(tmp_path, capsys, monkeypatch):
+    for outside in ("-0.01", "1.01"):
+        with pytest.raises(SystemExit) as refused:
+            similarity.main([str(tmp_path), "--threshold", outside])
+        assert refused.value.code == 2
+        assert capsys.readouterr().err.endswith(f"error: --threshold is a share of code in [0, 1], got {float(outside)}\n")
+    for end in ("0", "1"):
+        assert similarity.main([str(tmp_path), "--out", str(tmp_path / end), "--threshold", end]) == 0
+        assert capsys.readouterr().out.endswith(f"0 pairs compared, 0 above {float(end)}: {tmp_path / end / 'pairs.csv'}, "
+                                                f"{tmp_path / end / 'report.html'}\n")
+    monkeypatch.chdir(tmp_path)   # without --out: ./similarity
+    assert similarity.main([str(tmp_path)]) == 0 and (tmp_path / "similarity" / "pairs.csv").is_file()
