@@ -61,8 +61,12 @@ def with_batch_norm_updates(step, model):
 def one_hot(labels, num_classes=10):
     """Integer labels (N,) -> float32 one-hot (N, num_classes)."""
     labels = np.asarray(labels)
-    if labels.ndim != 1 or labels.size and (labels.min() < 0 or labels.max() >= num_classes):
-        raise ValueError(f"labels must be a 1-D array of ints in [0, {num_classes}), got shape {labels.shape}")
+    if labels.size == 0:   # np.asarray([]) is float64: no label, no class to doubt
+        labels = labels.astype(np.int64)
+    if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer) or \
+            labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+        raise ValueError(f"labels must be a 1-D array of ints in [0, {num_classes}), got {labels.dtype} "
+                         f"of shape {labels.shape}" + (f" from {labels.min()} to {labels.max()}" if labels.size else ""))
     return np.eye(num_classes, dtype=np.float32)[labels]
 
 

@@ -116,3 +116,49 @@ def test_channel_stats_equal_the_float64_formula(shape):
 def test_channel_stats_refuse_images_that_are_not_uint8():
     with pytest.raises(TypeError, match="uint8"):
         hw2_train.channel_stats(np.zeros((2, 4, 4, 3), np.float32))
+
+
+@pytest.mark.parametrize("mode", ["constant", "reflect"])
+def test_random_crop_is_a_translation_by_every_offset_up_to_pad(mode):
+    """Each output image is the window of the padded image at its own offset (dy, dx) in [0, 2 pad]^2,
+    on images that are not square; over many images every offset occurs."""
+    pad, rng = 2, np.random.RandomState(0)
+    images = rng.randint(0, 256, (400, 4, 6, 2)).astype(np.uint8)
+    out = hw2_train.random_crop(images, pad, np.random.RandomState(1), mode=mode)
+    assert out.shape == images.shape and out.dtype == np.uint8
+    padded = np.pad(images, ((0, 0), (pad, pad), (pad, pad), (0, 0)), mode=mode)
+    offsets = set()
+    for image, source in zip(out, padded):
+        found = [(dy, dx) for dy in range(2 * pad + 1) for dx in range(2 * pad + 1)
+                 if np.array_equal(image, source[dy:dy + 4, dx:dx + 6])]
+        assert found, "not a window of the padded image"
+        offsets.update(found)
+    assert offsets == {(dy, dx) for dy in range(2 * pad + 1) for dx in range(2 * pad + 1)}
+
+
+def test_one_hot_rows_and_refusals():
+    np.testing.assert_array_equal(hw2_train.one_hot([0, 9, 3]), np.eye(10, dtype=np.float32)[[0, 9, 3]])
+    assert hw2_train.one_hot(np.array([2]), 3).tolist() == [[0, 0, 1]] and hw2_train.one_hot([]).shape == (0, 10)
+    for bad, got in (([10], "int64 of shape (1,) from 10 to 10"), ([-1, 3], "int64 of shape (2,) from -1 to 3"),
+                     ([[1]], "int64 of shape (1, 1) from 1 to 1"), ([1.5], "float64 of shape (1,) from 1.5 to 1.5")):
+        with pytest.raises(ValueError) as refused:
+            hw2_train.one_hot(bad)
+        assert str(refused.value) == f"labels must be a 1-D array of ints in [0, 10), got {got}"
+
+
+def test_session_predict_covers_every_example_in_batches_with_the_feed_and_preprocessing():
+    class Doubling:   # a Session whose output is 2 x + extra
+        def __init__(self):
+            self.sizes = []
+
+        def run(self, output, feed):
+            self.sizes.append(len(feed["x"]))
+            return 2 * feed["x"] + feed["extra"]
+    session = Doubling()
+    X = np.arange(7.0).reshape(7, 1)
+    got = hw2_train.session_predict(session, "out", "x", X, batch_size=3, feed={"extra": 100.0},
+                                    preprocess=lambda batch: batch + 1)
+    np.testing.assert_array_equal(got, 2 * (X + 1) + 100)
+    assert session.sizes == [3, 3, 1]
+    assert hw2_train.session_accuracy(Doubling(), "out", "x", np.eye(3), np.array([0, 1, 0]), feed={"extra": 0.0}) \
+        == 2 / 3
