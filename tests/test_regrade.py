@@ -721,6 +721,41 @@ def test_changes_name_each_test_that_moved_and_who_is_only_on_one_side():
     assert found["3"]["changed"] == "only in the old gradebook" and found["4"]["changed"] == "only in the new gradebook"
 
 
+def test_a_student_is_the_same_by_sid_else_email_else_name_whatever_else_changed():
+    """Between two gradebooks a student is matched by sid; without one by email; without either by name.
+    A renamed student with the same sid, or the same email, is one student whose points moved."""
+    def row(name, sid, email, relu):
+        return {"name": name, "sid": sid, "email": email, "6.2": relu, "total": relu, "status": "graded"}
+    old = [row("Ann", "1", "ann@x", "2"), row("Bo", "", "bo@x", "2"), row("Cy", "", "", "2")]
+    new = [row("Ann Lee", "1", "ann.lee@x", "0"), row("Bo Chen", "", "bo@x", "0"), row("Cy", "", "", "0")]
+    assert regrade.changes(old, new) == [
+        {"name": "Ann Lee", "sid": "1", "changed": "6.2: 2 -> 0", "total_before": "2", "total_after": "0"},
+        {"name": "Cy", "sid": "", "changed": "6.2: 2 -> 0", "total_before": "2", "total_after": "0"},
+        {"name": "Bo Chen", "sid": "", "changed": "6.2: 2 -> 0", "total_before": "2", "total_after": "0"}]
+    assert regrade.changes(old, [row("Cy", "", "cy@x", "2")])[0] == {   # now with an email: another key
+        "name": "Ann", "sid": "1", "changed": "only in the old gradebook", "total_before": "2", "total_after": ""}
+
+
+def test_compare_reads_only_a_gradebook_and_says_what_is_wrong_with_any_other_file(tmp_path):
+    path = tmp_path / "gradebook.csv"
+    refusals = {b"": "not a gradebook.csv (needs the columns name, sid, total)",
+                b"name,sid,total\n": "not a gradebook.csv (needs the columns name, sid, total)",
+                b"name,total\nAnn,3\n": "not a gradebook.csv (needs the columns name, sid, total)",
+                b"name,sid,total\n\xff\xfe,1,3\n": "not readable ('utf-8' codec can't decode byte 0xff in "
+                                                    "position 15: invalid start byte)"}
+    for text, refusal in refusals.items():
+        path.write_bytes(text)
+        with pytest.raises(submissions.ClassError) as refused:
+            regrade.read_gradebook(str(path))
+        assert str(refused.value) == f"--compare {path}: {refusal}"
+    with pytest.raises(submissions.ClassError, match=r"^--compare .*: not readable \(\[Errno 21\] Is a directory"):
+        regrade.read_gradebook(str(tmp_path))
+    # the three columns alone, one row, a name with a line break in it (quoted, as csv writes it)
+    path.write_text(regrade.csv_text(["name", "sid", "total"], [{"name": "Lee\r\nJr", "sid": "7", "total": "3"}]),
+                    newline="")
+    assert regrade.read_gradebook(str(path)) == [{"name": "Lee\r\nJr", "sid": "7", "total": "3"}]
+
+
 def test_shards_split_any_class_into_disjoint_parts_that_cover_it():
     ids = [f"submission_{index}" for index in range(300)]
     parts = [[key for key in ids if regrade.in_shard(key, (k, 4))] for k in range(4)]
