@@ -8,6 +8,7 @@ runs once; the rest of the class-level rules run on 7.3 alone, which runs no stu
 second a submission)."""
 import csv
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -909,3 +910,49 @@ def test_stopping_kills_each_running_graders_group_and_any_grader_started_after(
     late = grader()
     running.add(late)
     assert late.wait(timeout=10) == -signal.SIGKILL
+
+
+def test_the_graders_inputs_come_from_the_autograder_zip_or_the_options_and_each_mistake_is_named(tmp_path, monkeypatch):
+    """regrade.grader_inputs on its own: (seed, labels path), the zip's labels copied private to the staff."""
+    import argparse
+
+    def inputs(**given):
+        options = {"autograder": None, "hidden_seed": None, "labels": None, **given}
+        return regrade.grader_inputs(argparse.Namespace(**options), str(out))
+    out = tmp_path / "out"
+    out.mkdir()
+    labels = np.arange(10) % 7
+    archive = tmp_path / "autograder.zip"
+    buffer = io.BytesIO()
+    np.save(buffer, labels)
+    with zipfile.ZipFile(archive, "w") as stream:
+        stream.writestr("hidden_seed.txt", " 41\n")
+        stream.writestr("private_test_y.npy", buffer.getvalue())
+    for seed in (None, 41):
+        assert inputs(autograder=str(archive), hidden_seed=seed) == (41, str(out / "private_test_y.npy"))
+    assert (out / "private_test_y.npy").read_bytes() == buffer.getvalue()
+    assert os.stat(out / "private_test_y.npy").st_mode & 0o777 == 0o600
+    assert sorted(os.listdir(out)) == ["private_test_y.npy"]
+    with pytest.raises(submissions.ClassError) as refused:
+        inputs(autograder=str(archive), hidden_seed=42)
+    assert str(refused.value) == "--hidden-seed differs from the autograder zip's; give one of them"
+    broken = {"seedless.zip": {"private_test_y.npy": b""}, "labelless.zip": {"hidden_seed.txt": b"41"},
+              "wordy.zip": {"hidden_seed.txt": b"forty-one", "private_test_y.npy": b""}}
+    for name, members in broken.items():
+        with zipfile.ZipFile(tmp_path / name, "w") as stream:
+            for member, data in members.items():
+                stream.writestr(member, data)
+    (tmp_path / "plain.zip").write_text("not a zip")
+    for name in [*broken, "plain.zip", "missing.zip"]:
+        with pytest.raises(submissions.ClassError) as refused:
+            inputs(autograder=str(tmp_path / name))
+        assert str(refused.value).startswith(f"--autograder {tmp_path / name}: not an autograder zip with "
+                                             "hidden_seed.txt and private_test_y.npy (")
+        assert str(refused.value).endswith("); build it with `make autograder LABELS=...`")
+    assert inputs(hidden_seed=5) == (5, "")
+    monkeypatch.chdir(tmp_path)   # a relative --labels: the graders, started elsewhere, get its full path
+    np.save(tmp_path / "labels.npy", labels)
+    assert inputs(hidden_seed=5, labels="labels.npy") == (5, str(tmp_path / "labels.npy"))
+    with pytest.raises(submissions.ClassError) as refused:
+        inputs(hidden_seed=5, labels=str(tmp_path / "nowhere.npy"))
+    assert str(refused.value) == f"no such labels file: {tmp_path / 'nowhere.npy'}"
