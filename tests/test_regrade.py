@@ -933,9 +933,10 @@ def test_the_graders_inputs_come_from_the_autograder_zip_or_the_options_and_each
     assert (out / "private_test_y.npy").read_bytes() == buffer.getvalue()
     assert os.stat(out / "private_test_y.npy").st_mode & 0o777 == 0o600
     assert sorted(os.listdir(out)) == ["private_test_y.npy"]
-    with pytest.raises(submissions.ClassError) as refused:
-        inputs(autograder=str(archive), hidden_seed=42)
-    assert str(refused.value) == "--hidden-seed differs from the autograder zip's; give one of them"
+    for other in (42, 0):
+        with pytest.raises(submissions.ClassError) as refused:
+            inputs(autograder=str(archive), hidden_seed=other)
+        assert str(refused.value) == "--hidden-seed differs from the autograder zip's; give one of them"
     broken = {"seedless.zip": {"private_test_y.npy": b""}, "labelless.zip": {"hidden_seed.txt": b"41"},
               "wordy.zip": {"hidden_seed.txt": b"forty-one", "private_test_y.npy": b""}}
     for name, members in broken.items():
@@ -953,6 +954,7 @@ def test_the_graders_inputs_come_from_the_autograder_zip_or_the_options_and_each
     monkeypatch.chdir(tmp_path)   # a relative --labels: the graders, started elsewhere, get its full path
     np.save(tmp_path / "labels.npy", labels)
     assert inputs(hidden_seed=5, labels="labels.npy") == (5, str(tmp_path / "labels.npy"))
-    with pytest.raises(submissions.ClassError) as refused:
-        inputs(hidden_seed=5, labels=str(tmp_path / "nowhere.npy"))
-    assert str(refused.value) == f"no such labels file: {tmp_path / 'nowhere.npy'}"
+    for wrong in (tmp_path / "nowhere.npy", out):   # nothing there, a folder
+        with pytest.raises(submissions.ClassError) as refused:
+            inputs(hidden_seed=5, labels=str(wrong))
+        assert str(refused.value) == f"no such labels file: {wrong}"
