@@ -257,14 +257,16 @@ def test_alternating_flip_swaps_every_epoch():
 
 @pytest.mark.parametrize("mode", ["constant", "reflect"])
 def test_random_crop_shifts_by_at_most_pad(mode):
-    images = np.random.RandomState(5).randint(1, 256, (200, 32, 32, 3)).astype(np.uint8)
+    """Each image is the window of its padded self at one of the 25 offsets, on images that are not
+    square (height and width each have their own offset)."""
+    images = np.random.RandomState(5).randint(1, 256, (200, 32, 24, 3)).astype(np.uint8)
     out = hw2_train.random_crop(images, 2, np.random.RandomState(6), mode=mode)
     assert out.shape == images.shape and out.dtype == np.uint8
     padded = np.pad(images, ((0, 0), (2, 2), (2, 2), (0, 0)), mode=mode)
     shifts = set()
     for i in range(len(images)):
         matches = [(dy, dx) for dy in range(5) for dx in range(5)
-                   if np.array_equal(out[i], padded[i, dy:dy + 32, dx:dx + 32])]
+                   if np.array_equal(out[i], padded[i, dy:dy + 32, dx:dx + 24])]
         assert matches, f"image {i} is not a shifted crop"
         shifts.add(matches[0])
     assert len(shifts) == 25  # every offset in [-2, 2]^2 occurs
