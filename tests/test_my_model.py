@@ -407,6 +407,53 @@ def test_a_checkpoint_of_other_shapes_is_refused_by_name(tmp_path, checkpointed_
     other["session"].close()
 
 
+def test_a_checkpoint_missing_variables_names_the_first_three(tmp_path, checkpointed_graph):
+    """checkpoint_shape_problems against a graph with four variables the checkpoint lacks and one of
+    another shape: each named, the missing ones three at most."""
+    saved_epochs(tmp_path, checkpointed_graph, 1)
+    prefix = os.path.join(my.latest_checkpoint(str(tmp_path)), "model")
+
+    class Variable:
+        def __init__(self, *shape):
+            self.shape = tf.TensorShape(shape)
+    variables = dict(checkpointed_graph["checkpointed"])
+    variables.update({"bn0a/beta": Variable(7), **{f"extra/{name}": Variable(2) for name in "dcba"}})
+    assert my.checkpoint_shape_problems({"checkpointed": variables}, prefix) == [
+        "bn0a/beta: saved [32], this graph has [7]", "not saved: extra/a, extra/b, extra/c ..."]
+    del variables["extra/d"], variables["bn0a/beta"]
+    assert my.checkpoint_shape_problems({"checkpointed": variables}, prefix) == ["not saved: extra/a, extra/b, extra/c"]
+
+
+def test_a_run_resumes_only_with_its_settings_and_warns_when_only_the_code_changed(tmp_path, capsys):
+    config = {"preset": "fast", "epochs": 14, "batch_size": 2000, "seed": 0, "precision": "float32", "code": "c1"}
+    my.check_resumable("runs/x", config, {"config": config})
+    assert capsys.readouterr().err == ""
+    my.check_resumable("runs/x", {**config, "code": "c2"}, {"config": config})
+    assert capsys.readouterr().err == ("warning: the code, username or seed changed since runs/x was started; "
+                                       "continuing it (the result mixes both; use --resume auto to start afresh "
+                                       "instead)\n")
+    with pytest.raises(my.RunError) as refused:
+        my.check_resumable("runs/x", {**config, "epochs": 3, "seed": 1, "code": "c2", "subset": 256}, {"config": config})
+    assert str(refused.value) == ("runs/x was started with epochs=14, seed=0, subset=None; resume it with the same "
+                                  "--preset, --epochs, --batch-size, --seed, --precision and --subset, or start "
+                                  "afresh in another --run")
+    my.check_resumable("runs/x", config, None)
+    assert capsys.readouterr().err == ("warning: runs/x/run.json is missing or unreadable; the checkpoint's shapes "
+                                       "are checked when it is restored\n")
+
+
+def test_a_run_set_aside_takes_the_first_free_old_name_and_keeps_everything(tmp_path):
+    run = tmp_path / "run"
+    for expected in ("run.old-1", "run.old-2"):
+        run.mkdir()
+        (run / "run.json").write_text(expected)
+        assert my.set_aside(str(run)) == str(tmp_path / expected)
+        assert (tmp_path / expected / "run.json").read_text() == expected and not run.exists()
+    (tmp_path / "run.old-1").rename(tmp_path / "gone")   # a gap is filled first
+    run.mkdir()
+    assert my.set_aside(str(run)) == str(tmp_path / "run.old-1")
+
+
 def test_resume_with_nothing_to_resume_says_so(tmp_path, capsys):
     with pytest.raises(SystemExit) as stop:
         my.parse_args(["--resume", "--run", str(tmp_path / "nothing")])
