@@ -958,3 +958,31 @@ def test_the_graders_inputs_come_from_the_autograder_zip_or_the_options_and_each
         with pytest.raises(submissions.ClassError) as refused:
             inputs(hidden_seed=5, labels=str(wrong))
         assert str(refused.value) == f"no such labels file: {wrong}"
+
+
+def test_merge_refuses_folders_that_are_not_shards_of_one_grading_word_for_word(tmp_path):
+    """Hand-written class.json files: none, unreadable, another grader's, another export's."""
+    def shard(name, listing=None, text=None):
+        folder = tmp_path / name
+        folder.mkdir()
+        if listing is not None or text is not None:
+            (folder / "class.json").write_text(text if text is not None else json.dumps(listing))
+        return folder
+    listing = {"grader": "g1", "submissions": [{"id": "s1", "sha256": "0" * 64, "created_at": "", "submitters": []}],
+               "ungraded": [], "notes": []}
+    first = shard("first", listing)
+    refusals = {
+        shard("empty"): f"{tmp_path / 'empty'}: no readable class.json ([Errno 2] No such file or directory: "
+                        f"'{tmp_path / 'empty' / 'class.json'}'); give folders written by regrade",
+        shard("broken", text="{"): f"{tmp_path / 'broken'}: no readable class.json (Expecting property name enclosed "
+                                   "in double quotes: line 1 column 2 (char 1)); give folders written by regrade",
+        shard("regraded", {**listing, "grader": "g2"}): f"{tmp_path / 'regraded'} was graded by another grader than "
+                                                         f"{first} (sources, seed, labels or --only differ); regrade "
+                                                         "every shard with the same autograder and options",
+        shard("other", {**listing, "notes": ["a note"]}): f"{tmp_path / 'other'}/class.json differs from "
+                                                           f"{first}/class.json: shards of different exports (or of an "
+                                                           "export read differently); regrade them from the same export"}
+    for folder, refusal in refusals.items():
+        refused = run_regrade("merge", first, folder, "--out", tmp_path / "out")
+        assert (refused.returncode, refused.stdout, refused.stderr) == (2, "", f"regrade: error: {refusal}\n")
+    assert not (tmp_path / "out").exists()
