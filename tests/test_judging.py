@@ -201,7 +201,7 @@ def test_a_rerun_that_fails_takes_the_exercise_and_other_printed_numbers_are_a_n
     box = StandInBox(public_tests=rerun_answer({
         "test_relu": {"outcome": "FAIL", "error": "Traceback\n  ...\nAssertionError: -0.0 is not 0.0\n"},
         "test_max_pool": {"printed": "max difference 1e-17\n"},
-        "test_dropout_test": {"outcome": "FAIL", "error": 42}}))
+        "test_dropout_test": {"outcome": "ERROR", "error": 42}}))   # whatever is not OK fails
     results, by_number = graded(tmp_path, box)
     assert scores(results) == {"6.1": 5, "6.2": 0, "6.3": 3, "6.4": 0, "7.3": 8}
     assert by_number["6.2"]["output"].splitlines()[0] == (
@@ -233,13 +233,15 @@ def test_a_rerun_that_could_not_run_or_lost_a_test_takes_the_exercises(tmp_path)
 def test_a_test_not_ok_in_the_log_costs_its_exercise_and_a_bad_log_is_not_rerun(tmp_path):
     files = {**numpy_work(), "submission.csv": csv_bytes(predictions_with(LABELS, 0.81))}
     log = files["evaluation_numpy.txt"].decode()
-    files["evaluation_numpy.txt"] = log.replace("=== BEGIN test_relu ===\nOK\n",
-                                                "=== BEGIN test_relu ===\nFAIL\n").encode()
+    files["evaluation_numpy.txt"] = log.replace("=== BEGIN test_relu ===\nOK\n", "=== BEGIN test_relu ===\nFAIL\n") \
+        .replace("=== BEGIN test_max_pool ===\nOK\n", "=== BEGIN test_max_pool ===\nPASSED\n").encode()   # not OK
     box = StandInBox()
     results, by_number = graded(tmp_path, box, files)
-    assert scores(results) == {"6.1": 5, "6.2": 0, "6.3": 3, "6.4": 2, "7.3": 8}
+    assert scores(results) == {"6.1": 5, "6.2": 0, "6.3": 0, "6.4": 2, "7.3": 8}
     assert by_number["6.2"]["output"].splitlines()[0] == \
         "0 points: the log does not back this exercise: test_relu is not OK in evaluation_numpy.txt"
+    assert by_number["6.3"]["output"].splitlines()[0] == \
+        "0 points: the log does not back this exercise: test_max_pool is not OK in evaluation_numpy.txt"
     del files["evaluation_numpy.txt"]
     box = StandInBox()
     results, by_number = graded(tmp_path / "without", box, files)
@@ -386,6 +388,8 @@ def test_models_that_match_and_learn_pass_every_mnist_check():
     (dict(probabilities_2=np.eye(10, dtype=np.float32)[MNIST_LABELS] * 1.5 - 0.05), "5.2",
      "outputs are not probabilities (non-negative, rows summing to 1): end with a softmax"),
     (dict(probabilities_2=one_hot_right(0.9) + 2e-5), "5.2",
+     "outputs are not probabilities (non-negative, rows summing to 1): end with a softmax"),
+    (dict(probabilities_2=(one_hot_right(0.9) - 0.01) / 0.9 * (1 + 1.8e-5) - 2e-6), "5.2",   # -2e-6, rows sum to 1
      "outputs are not probabilities (non-negative, rows summing to 1): end with a softmax"),
     (dict(probabilities_2=np.ones(1000, np.float32)), "5.2",
      "outputs are not probabilities (non-negative, rows summing to 1): end with a softmax"),
@@ -796,3 +800,33 @@ def test_gradescopes_root_is_graded_here_with_the_real_box_and_the_data_it_is_to
                                   env={"AUTOGRADER_ROOT": paths.root, "HW2_DATA_DIR": str(tmp_path / "no-data")})
     assert code == 1 and f"GraderError: {tmp_path / 'no-data'} lacks mnist.pkl.gz" in printed
     assert printed.index("Traceback (most recent call last)") < printed.index("total")   # on stdout, for the staff
+
+
+def test_the_short_trainings_draw_distinct_images_with_their_labels_from_the_right_splits(monkeypatch, tmp_path):
+    """mnist_subsets and cifar_val_subset on numbered stand-in data (image i is all i): 3,000 distinct
+    training images and 1,000 distinct held-out ones, each with its own label, the same for the same
+    stream; MNIST's held-out images from its test split, never its training or validation ones."""
+    import hw2_utils
+
+    def numbered(count, start):
+        X = np.arange(start, start + count, dtype=np.float32)[:, None] * np.ones((1, 784), np.float32)
+        return hw2_utils.Domains(X, (np.arange(start, start + count) * 7) % 10)
+    monkeypatch.setattr(hw2_utils, "load_mnist", lambda data_dir: hw2_utils.Splits(
+        numbered(50_000, 0), numbered(10_000, 50_000), numbered(10_000, 60_000)))
+    train_X, train_Y, eval_X, eval_Y = grade.mnist_subsets("unused", np.random.default_rng(3))
+    assert train_X.shape == (3000, 28, 28, 1) and eval_X.shape == (1000, 28, 28, 1)
+    train_ids, eval_ids = train_X[:, 0, 0, 0].astype(int), eval_X[:, 0, 0, 0].astype(int)
+    assert np.all(train_X == train_ids[:, None, None, None]) and np.all(eval_X == eval_ids[:, None, None, None])
+    assert len(set(train_ids)) == 3000 and len(set(eval_ids)) == 1000
+    assert train_ids.max() < 50_000 and eval_ids.min() >= 60_000
+    assert np.array_equal(train_Y, train_ids * 7 % 10) and np.array_equal(eval_Y, eval_ids * 7 % 10)
+    again = grade.mnist_subsets("unused", np.random.default_rng(3))
+    assert np.array_equal(again[0], train_X) and np.array_equal(again[3], eval_Y)
+
+    cifar = tmp_path / hw2_utils.CIFAR_FOLDER
+    cifar.mkdir()
+    np.save(cifar / "val_X.npy", np.arange(5000, dtype=np.int32)[:, None])   # image i is i
+    np.save(cifar / "val_y.npy", np.arange(5000) * 3 % 10)
+    X, Y = grade.cifar_val_subset(str(tmp_path), np.random.default_rng(4), 1920)
+    assert X.shape == (1920, 1) and type(X) is np.ndarray and len(set(X[:, 0])) == 1920
+    assert np.array_equal(Y, X[:, 0] * 3 % 10)
