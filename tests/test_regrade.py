@@ -314,6 +314,11 @@ def test_three_shards_merged_equal_one_run_byte_for_byte(tmp_path, export, label
     assert merged.returncode == 0, merged.stderr[-3000:]
     assert (tmp_path / "merged" / "gradebook.csv").read_bytes() == (tmp_path / "whole" / "gradebook.csv").read_bytes()
     assert (tmp_path / "merged" / "flags.csv").read_bytes() == (tmp_path / "whole" / "flags.csv").read_bytes()
+    # with every grading's results, record and log, and the class as the shards read it
+    for kind in ("results", "graded", "logs"):
+        names = sorted(os.listdir(tmp_path / "whole" / kind))
+        assert names and sorted(os.listdir(tmp_path / "merged" / kind)) == names, kind
+    assert (tmp_path / "merged" / "class.json").read_text() == (tmp_path / "whole" / "class.json").read_text()
     # A shard alone says which rows wait for the others.
     alone = by_submission(read_csv(tmp_path / "shard0" / "gradebook.csv"))
     assert any(rows[0]["status"].startswith("not graded yet by this grader") for rows in alone.values())
