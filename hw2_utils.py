@@ -376,8 +376,9 @@ def test_names(test_class):
 def run_tests(test_class):
     """Run every test of `test_class` in definition order and print the evaluation log.
 
-    Per test: `=== BEGIN {test} ===`, then `OK` or `FAIL` and the traceback,
-    then `=== END {test} ===`. Returns True when every test passed.
+    Per test: `=== BEGIN {test} ===`, then `OK` or `FAIL` and the traceback
+    (or `skipped: reason`: a skipped test is no pass), then `=== END {test} ===`.
+    Returns True when every test passed.
     """
     all_passed = True
     test_class.setUpClass()
@@ -386,7 +387,8 @@ def run_tests(test_class):
             print(f"=== BEGIN {name} ===", flush=True)
             result = unittest.TestResult()
             test_class(name).run(result)
-            problems = result.failures + result.errors
+            # A test skipped by the code it calls (unittest.SkipTest raised there) did not pass either.
+            problems = result.failures + result.errors + [(test, f"skipped: {reason}") for test, reason in result.skipped]
             if problems:
                 all_passed = False
                 print("FAIL")

@@ -328,7 +328,9 @@ def public_tests_task(task, inputs):
             try:
                 with time_limit(check_seconds):
                     test_class(name).run(result)
-                problems = result.failures + result.errors
+                # skipped (unittest.SkipTest raised by the student's code) is no pass, as in the log
+                problems = result.failures + result.errors + [(test, f"skipped: {reason}")
+                                                              for test, reason in result.skipped]
                 error = problems[0][1][-ERROR_CHARS:] if problems else ""
             except BaseException:
                 error = error_text()

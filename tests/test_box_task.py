@@ -242,9 +242,12 @@ def test_the_program_runs_the_public_tests_a_task_names_and_says_how_each_went(t
         "import unittest\n\n\nclass TestWidget(unittest.TestCase):\n"
         "    def test_fine(self):\n        print('fine so far')\n\n"
         "    def test_wrong(self):\n        self.assertEqual(1, 2, 'one is not two')\n\n"
-        "    def test_raises(self):\n        raise KeyError('gone')\n")
+        "    def test_raises(self):\n        raise KeyError('gone')\n\n"
+        "    def test_skipped(self):   # as code under test can make it\n        raise unittest.SkipTest('not today')\n")
     ran = run_task(tmp_path, {"kind": "public_tests", "script": "hw2_test_widget", "test_class": "TestWidget",
-                              "tests": ["test_fine", "test_wrong", "test_raises"]}, tmp_path / "code", monkeypatch)
+                              "tests": ["test_fine", "test_wrong", "test_raises", "test_skipped"]}, tmp_path / "code",
+                   monkeypatch)
+    assert ran["tests"]["test_skipped"] == {"outcome": "FAIL", "printed": "", "error": "skipped: not today"}
     assert ran["tests"]["test_fine"] == {"outcome": "OK", "printed": "fine so far\n", "error": ""}
     assert ran["tests"]["test_wrong"]["outcome"] == "FAIL" and ran["tests"]["test_wrong"]["error"].startswith(
         "Traceback (most recent call last):") and "AssertionError: 1 != 2 : one is not two" in \

@@ -2,6 +2,7 @@
 import os
 import subprocess
 import sys
+import unittest
 
 import numpy as np
 import pytest
@@ -128,6 +129,9 @@ class _Toy(hw2_utils.TestCase):
     def test_a_fails(self):
         self.assertArrayEqual([1.0], [1.1])
 
+    def test_c_skipped(self):   # what code under test can do: no pass
+        raise unittest.SkipTest("not today")
+
 
 def test_run_tests_log_format(capsys):
     assert hw2_utils.run_tests(_Toy) is False
@@ -135,7 +139,8 @@ def test_run_tests_log_format(capsys):
     assert lines[:3] == ["=== BEGIN test_b_passes ===", "OK", "=== END test_b_passes ==="]
     assert lines[3:5] == ["=== BEGIN test_a_fails ===", "FAIL"]
     assert "Traceback" in lines[5] and "AssertionError" in "\n".join(lines)
-    assert lines[-1] == "=== END test_a_fails ==="
+    assert lines[-5:] == ["=== END test_a_fails ===", "=== BEGIN test_c_skipped ===", "FAIL", "skipped: not today",
+                          "=== END test_c_skipped ==="]
 
 
 def test_main_tests_exits_nonzero_on_failure():
