@@ -991,3 +991,12 @@ def test_merge_refuses_folders_that_are_not_shards_of_one_grading_word_for_word(
         refused = run_regrade("merge", first, folder, "--out", tmp_path / "out")
         assert (refused.returncode, refused.stdout, refused.stderr) == (2, "", f"regrade: error: {refusal}\n")
     assert not (tmp_path / "out").exists()
+
+
+def test_a_shard_is_k_of_n_with_k_below_n():
+    import argparse
+    assert regrade.parse_shard("0/1") == (0, 1) and regrade.parse_shard("15/16") == (15, 16)
+    for text in ("3/3", "0/0", "1/ 2", "-1/2", "1/2/3", "a/b", "", "02"):
+        with pytest.raises(argparse.ArgumentTypeError) as refused:
+            regrade.parse_shard(text)
+        assert str(refused.value) == f"--shard {text}: expected K/N with 0 <= K < N, e.g. 0/16"
