@@ -6,6 +6,7 @@ as CI and the autograder do; otherwise those tests skip and say so.
 import ctypes
 import json
 import os
+import resource
 import shutil
 import socket
 import subprocess
@@ -61,6 +62,26 @@ def test_an_honest_task_hands_back_its_json(scratch):
     """)
     assert outcome.returncode == 0 and outcome.result == {"passed": 3, "of": 4} and outcome.problem == ""
     assert "working" in outcome.stdout and outcome.isolated == (os.geteuid() == 0)
+
+
+def test_the_task_runs_under_exactly_the_limits_asked_for(scratch):
+    """What the task itself sees: CPU time, address space, file size, no core dumps, its user's
+    processes (as root), files created private to it (umask 077), in its own session, in its scratch folder."""
+    limits = sandbox.Limits(wall_seconds=20, cpu_seconds=17, memory_bytes=3 * 2 ** 30, processes=61,
+                            file_bytes=5 * 2 ** 20)
+    outcome = boxed(scratch, """
+        import json, os, resource
+        names = ["RLIMIT_CPU", "RLIMIT_AS", "RLIMIT_FSIZE", "RLIMIT_CORE", "RLIMIT_NPROC"]
+        json.dump({"limits": {name: resource.getrlimit(getattr(resource, name)) for name in names},
+                   "umask": os.umask(0), "leads_its_session": os.getsid(0) == os.getpid(), "cwd": os.getcwd(),
+                   "home": os.environ["HOME"]}, open("result.json", "w"))
+    """, limits=limits)
+    seen = outcome.result
+    processes = [61, 61] if os.geteuid() == 0 else list(resource.getrlimit(resource.RLIMIT_NPROC))
+    assert seen["limits"] == {"RLIMIT_CPU": [17, 17], "RLIMIT_AS": [3 * 2 ** 30] * 2, "RLIMIT_FSIZE": [5 * 2 ** 20] * 2,
+                              "RLIMIT_CORE": [0, 0], "RLIMIT_NPROC": processes}
+    assert seen["umask"] == 0o077 and seen["leads_its_session"]
+    assert seen["cwd"] == seen["home"] == os.path.realpath(scratch)
 
 
 def test_printed_results_count_for_nothing(scratch):
