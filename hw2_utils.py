@@ -34,7 +34,6 @@ import pickle
 import random
 import re
 import time
-import traceback
 import unittest
 import warnings
 
