@@ -563,3 +563,10 @@ def test_a_zip_of_more_members_than_allowed_is_refused_whole(tmp_path):
     assert sub.read_zip(path, max_members=3) == ({f"m{number}.py": b"x = 1\n" for number in range(3)}, set(), [])
     assert sub.read_zip(path, max_members=2) == ({}, set(), [
         "the zip has 3 entries, more than 2; zip only the submission files"])
+    # the bounds a submission is read with by default (the checker's and the grader's): 64 members,
+    # 8 MiB each, 32 MiB in all
+    assert (sub.MAX_MEMBERS, sub.MAX_MEMBER_BYTES, sub.MAX_TOTAL_BYTES) == (64, 8 * 2 ** 20, 32 * 2 ** 20)
+    with zipfile.ZipFile(path, "w") as archive:
+        for number in range(65):
+            archive.writestr(*member(f"m{number}.py"))
+    assert sub.read_zip(path)[2] == ["the zip has 65 entries, more than 64; zip only the submission files"]
