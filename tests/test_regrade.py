@@ -1000,3 +1000,50 @@ def test_a_shard_is_k_of_n_with_k_below_n():
         with pytest.raises(argparse.ArgumentTypeError) as refused:
             regrade.parse_shard(text)
         assert str(refused.value) == f"--shard {text}: expected K/N with 0 <= K < N, e.g. 0/16"
+
+
+def test_a_folder_of_submissions_is_read_name_by_name_with_each_refusal_said(tmp_path):
+    """submissions.read_folder on its own: NAME.zip files and NAME/ folders are submissions (NAME the
+    student); a second of one name, an unsafe name and an empty folder are named rows; anything else
+    is a note; nothing at all is an error."""
+    folder, work = tmp_path / "class", tmp_path / "work"
+    folder.mkdir(), work.mkdir()
+    for name in ("Cy.ZIP", "ann.zip", "bad name.zip", "zed.zip"):
+        (folder / name).write_bytes(b"PK")
+    for name in ("ann", "bo"):
+        (folder / name).mkdir()
+        (folder / name / "hw2_numpy.py").write_text("x = 1\n")
+    (folder / "empty").mkdir()
+    (folder / "link.zip").symlink_to(folder / "zed.zip")
+    (folder / "notes.txt").write_text("grade these")
+    (folder / submissions.METADATA).write_text("")   # not a submission
+    klass = submissions.read_folder(str(folder), str(work), ["before"])
+    who = submissions.Submitter
+    assert [(s.id, s.upload, s.submitters) for s in klass.submissions] == [
+        (name, str(folder / entry), [who(name, "", "")]) for name, entry in (("Cy", "Cy.ZIP"), ("ann", "ann"),
+                                                                            ("bo", "bo"), ("zed", "zed.zip"))]
+    assert klass.ungraded == [
+        (who("ann", "", ""), "ann", "not graded: ann.zip has the name of another submission here (ann); keep one of them"),
+        (who("bad name", "", ""), "bad name", "not graded: the name must be letters, digits and _.@+- (it names the "
+                                              "result files); rename the zip"),
+        (who("empty", "", ""), "empty", "not graded: the submission folder is empty (nothing uploaded)")]
+    assert klass.notes == ["before", "link.zip: neither a zip nor a folder of uploaded files: skipped",
+                           "notes.txt: neither a zip nor a folder of uploaded files: skipped"]
+    nothing = tmp_path / "nothing"
+    nothing.mkdir()
+    (nothing / "notes.txt").write_text("")
+    with pytest.raises(submissions.ClassError) as refused:
+        submissions.read_folder(str(nothing), str(work), [])
+    assert str(refused.value) == f"{nothing} holds no submissions: give Gradescope's export or a folder of NAME.zip"
+
+
+def test_an_exports_submitters_need_a_name_or_an_sid_each():
+    who = submissions.Submitter
+    read = submissions.metadata_submitters
+    for entry in ("text", {}, {":submitters": "Ann"}, {":submitters": []}):
+        assert read(entry) == ([], "without a list of :submitters:")
+    assert read({":submitters": [{":name": " Ann ", ":sid": 7, ":email": None}, {":sid": "8"}, {":name": "Cy"}]}) == (
+        [who("Ann", "7", ""), who("", "8", ""), who("Cy", "", "")], "")
+    for person in ({":email": "x@y"}, {":name": "", ":sid": None}, "Ann"):
+        assert read({":submitters": [{":name": "Bo"}, person]}) == (
+            [], f"with a submitter that has no :name: or :sid: ({str(person)[:80]})")
