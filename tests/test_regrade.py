@@ -1030,7 +1030,10 @@ def test_a_folder_of_submissions_is_read_name_by_name_with_each_refusal_said(tmp
     assert klass.notes == ["before", "link.zip: neither a zip nor a folder of uploaded files: skipped",
                            "notes.txt: neither a zip nor a folder of uploaded files: skipped"]
     nothing = tmp_path / "nothing"
-    nothing.mkdir()
+    (nothing / "empty").mkdir(parents=True)   # only rows nobody can grade: still a class, with its rows
+    assert submissions.read_folder(str(nothing), str(work), []).ungraded == [
+        (who("empty", "", ""), "empty", "not graded: the submission folder is empty (nothing uploaded)")]
+    (nothing / "empty").rmdir()
     (nothing / "notes.txt").write_text("")
     with pytest.raises(submissions.ClassError) as refused:
         submissions.read_folder(str(nothing), str(work), [])
