@@ -1050,3 +1050,42 @@ def test_an_exports_submitters_need_a_name_or_an_sid_each():
     for person in ({":email": "x@y"}, {":name": "", ":sid": None}, "Ann"):
         assert read({":submitters": [{":name": "Bo"}, person]}) == (
             [], f"with a submitter that has no :name: or :sid: ({str(person)[:80]})")
+
+
+def test_gradebook_rows_say_for_each_student_what_was_graded_or_why_not():
+    """regrade.gradebook_rows from a hand-written listing and records: a row per submitter, sorted by
+    name (any case), sid, submission; cells only for the tests that carry points."""
+    def entry(submission_id, *people):
+        return {"id": submission_id, "sha256": f"sha-{submission_id}",
+                "submitters": [{"name": name, "sid": sid, "email": f"{sid}@x"} for name, sid in people]}
+    listing = {"grader": "g1", "submissions": [
+        entry("s1", ("bo", "2"), ("Ann", "1")), entry("s2", ("Cy", "3")), entry("s3", ("Di", "4")),
+        entry("s4", ("Ed", "5")), entry("s5", ("Fay", "6"))],
+        "ungraded": [{"name": "ann", "sid": "0", "email": "", "submission": "s9", "reason": "not graded: empty"}]}
+    record = {"grader": "g1", "failure": ""}
+    results = {"score": 12.5, "tests": [
+        {"number": "6.1", "score": 4.5, "max_score": 5}, {"number": "6.2", "score": 2.0, "max_score": 2},
+        {"number": "7.3", "score": 6, "max_score": 10}, {"number": "7.3", "score": 0, "max_score": 0},
+        {"number": "5.3", "score": 0, "max_score": 0}],
+        "extra_data": {"read_problems": ["x.py: a link", "y/: folders are not read"]}}
+    found = {"s1": ({**record, "upload_sha256": "sha-s1"}, results),
+             "s2": ({**record, "upload_sha256": "sha-other"}, None),
+             "s3": ({**record, "upload_sha256": "sha-s3", "grader": "g0"}, None),
+             "s4": (None, None),
+             "s5": ({**record, "upload_sha256": "sha-s5", "failure": "it hung"}, None)}
+    rows = regrade.gradebook_rows(listing, found)
+    graded = {"6.1": "4.5", "6.2": "2", "7.3": "6", "total": "12.5",
+              "status": "graded (reading the upload: x.py: a link; y/: folders are not read)"}
+    waiting = "not graded yet by this grader: run regrade again (or merge every shard)"
+    assert rows == [
+        {"name": "ann", "sid": "0", "email": "", "submission": "s9", "status": "not graded: empty"},
+        {"name": "Ann", "sid": "1", "email": "1@x", "submission": "s1", **graded},
+        {"name": "bo", "sid": "2", "email": "2@x", "submission": "s1", **graded},
+        {"name": "Cy", "sid": "3", "email": "3@x", "submission": "s2",
+         "status": "not graded: the record is of another upload; run regrade again"},
+        {"name": "Di", "sid": "4", "email": "4@x", "submission": "s3", "status": waiting},
+        {"name": "Ed", "sid": "5", "email": "5@x", "submission": "s4", "status": waiting},
+        {"name": "Fay", "sid": "6", "email": "6@x", "submission": "s5", "status": "grader failed: it hung"}]
+    del results["extra_data"]
+    assert regrade.gradebook_rows({**listing, "submissions": listing["submissions"][:1], "ungraded": []},
+                                  found)[0]["status"] == "graded"
