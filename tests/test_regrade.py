@@ -1063,8 +1063,8 @@ def test_gradebook_rows_say_for_each_student_what_was_graded_or_why_not():
         entry("s4", ("Ed", "5")), entry("s5", ("Fay", "6"))],
         "ungraded": [{"name": "ann", "sid": "0", "email": "", "submission": "s9", "reason": "not graded: empty"}]}
     record = {"grader": "g1", "failure": ""}
-    results = {"score": 12.5, "tests": [
-        {"number": "6.1", "score": 4.5, "max_score": 5}, {"number": "6.2", "score": 2.0, "max_score": 2},
+    results = {"score": 12.0, "tests": [
+        {"number": "6.1", "score": 4.0, "max_score": 5}, {"number": "6.2", "score": 2.0, "max_score": 2},
         {"number": "7.3", "score": 6, "max_score": 10}, {"number": "7.3", "score": 0, "max_score": 0},
         {"number": "5.3", "score": 0, "max_score": 0}],
         "extra_data": {"read_problems": ["x.py: a link", "y/: folders are not read"]}}
@@ -1074,7 +1074,7 @@ def test_gradebook_rows_say_for_each_student_what_was_graded_or_why_not():
              "s4": (None, None),
              "s5": ({**record, "upload_sha256": "sha-s5", "failure": "it hung"}, None)}
     rows = regrade.gradebook_rows(listing, found)
-    graded = {"6.1": "4.5", "6.2": "2", "7.3": "6", "total": "12.5",
+    graded = {"6.1": "4", "6.2": "2", "7.3": "6", "total": "12",
               "status": "graded (reading the upload: x.py: a link; y/: folders are not read)"}
     waiting = "not graded yet by this grader: run regrade again (or merge every shard)"
     assert rows == [
