@@ -7,6 +7,7 @@ metadata entry without its folder. The expensive grading (Part II's relu in real
 runs once; the rest of the class-level rules run on 7.3 alone, which runs no student code (under a
 second a submission)."""
 import csv
+import dataclasses
 import hashlib
 import io
 import json
@@ -1089,3 +1090,64 @@ def test_gradebook_rows_say_for_each_student_what_was_graded_or_why_not():
     del results["extra_data"]
     assert regrade.gradebook_rows({**listing, "submissions": listing["submissions"][:1], "ungraded": []},
                                   found)[0]["status"] == "graded"
+
+
+STAND_IN_GRADER = """
+import json, os, sys, time
+upload, results = sys.argv[1:]
+mode = os.path.basename(upload).split(".")[0]
+print("grading", mode)
+if mode == "ok":
+    json.dump({"score": 2, "output": "", "tests": [{"number": "6.2", "score": 2, "max_score": 2}]}, open(results, "w"))
+elif mode == "failed":
+    json.dump({"score": 0, "output": "the grader broke", "tests": []}, open(results, "w"))
+elif mode == "hangs":
+    time.sleep(60)
+sys.exit(3)
+"""
+
+
+@dataclasses.dataclass(frozen=True)
+class StandInGrader(regrade.Grader):
+    def command(self, upload, results):
+        return [sys.executable, "-c", STAND_IN_GRADER, upload, results]
+
+
+def test_one_grading_leaves_its_results_record_and_log_or_names_why_not(tmp_path):
+    """grade_submission with a stand-in grader: results moved in place, a record of what was graded, what
+    it printed; a grader that wrote no results, one that failed, one past its time: each a failure with
+    its reason, and no results file; a partial file of an earlier try removed first."""
+    out = tmp_path / "out"
+    grader = StandInGrader(hidden_seed=1, labels="", only="", timeout=2)
+    records = {}
+    for mode in ("ok", "failed", "silent", "hangs"):
+        upload = tmp_path / f"{mode}.zip"
+        upload.write_bytes(zip_bytes({"hw2_numpy.py": b"x = 1\n"}))
+        submission = submissions.Submission(f"sub_{mode}", str(upload), [])
+        submission.sha256 = f"sha-{mode}"
+        os.makedirs(out / "results", exist_ok=True)
+        (out / "results" / f"sub_{mode}.json.grading").write_text("left by an earlier, stopped try")
+        records[mode] = regrade.grade_submission(submission, grader, "fp", str(out), regrade.Running())
+        assert json.loads((out / "graded" / f"sub_{mode}.json").read_text()) == records[mode]
+        assert (out / "logs" / f"sub_{mode}.txt").read_text() == f"grading {mode}\n"
+    assert sorted(os.listdir(out / "results")) == ["sub_failed.json", "sub_ok.json"]
+    assert json.loads((out / "results" / "sub_ok.json").read_text())["tests"][0]["score"] == 2
+    assert {mode: record["failure"] for mode, record in records.items()} == {
+        "ok": "",
+        "failed": "the grader failed on this submission: the grader broke (see logs/sub_failed.txt)",
+        "silent": "the grader exited with 3 and wrote no results (see logs/sub_silent.txt)",
+        "hangs": "the grader did not finish in 2 s and was stopped (see logs/sub_hangs.txt)"}
+    ok = records["ok"]
+    assert (ok["submission"], ok["upload_sha256"], ok["grader"]) == ("sub_ok", "sha-ok", "fp")
+    assert 0 <= ok["seconds"] < 2 <= records["hangs"]["seconds"] < 10
+    assert ok["peak_memory_bytes"] > 2 ** 20
+    assert {key: ok[key] for key in integrity.evidence(str(tmp_path / "ok.zip"))} == \
+        integrity.evidence(str(tmp_path / "ok.zip"))
+    # stopped meanwhile (Ctrl-C): nothing of the grading is left, not even its record
+    stopping = regrade.Running()
+    stopping.stop_all()
+    submission = submissions.Submission("sub_stopped", str(tmp_path / "ok.zip"), [])
+    submission.sha256 = "sha-stopped"
+    assert regrade.grade_submission(submission, grader, "fp", str(out), stopping) is None
+    assert not (out / "graded" / "sub_stopped.json").exists()
+    assert not [name for name in os.listdir(out / "results") if name.startswith("sub_stopped")]
