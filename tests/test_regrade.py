@@ -1096,7 +1096,8 @@ STAND_IN_GRADER = """
 import json, os, sys, time
 upload, results = sys.argv[1:]
 mode = os.path.basename(upload).split(".")[0]
-print("grading", mode)
+print("grading", mode, flush=True)
+print("and its traceback", file=sys.stderr, flush=True)
 if mode == "ok":
     json.dump({"score": 2, "output": "", "tests": [{"number": "6.2", "score": 2, "max_score": 2}]}, open(results, "w"))
 elif mode == "failed":
@@ -1129,7 +1130,7 @@ def test_one_grading_leaves_its_results_record_and_log_or_names_why_not(tmp_path
         (out / "results" / f"sub_{mode}.json.grading").write_text("left by an earlier, stopped try")
         records[mode] = regrade.grade_submission(submission, grader, "fp", str(out), regrade.Running())
         assert json.loads((out / "graded" / f"sub_{mode}.json").read_text()) == records[mode]
-        assert (out / "logs" / f"sub_{mode}.txt").read_text() == f"grading {mode}\n"
+        assert (out / "logs" / f"sub_{mode}.txt").read_text() == f"grading {mode}\nand its traceback\n"
     assert sorted(os.listdir(out / "results")) == ["sub_failed.json", "sub_ok.json"]
     assert json.loads((out / "results" / "sub_ok.json").read_text())["tests"][0]["score"] == 2
     assert {mode: record["failure"] for mode, record in records.items()} == {
