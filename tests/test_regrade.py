@@ -1152,3 +1152,36 @@ def test_one_grading_leaves_its_results_record_and_log_or_names_why_not(tmp_path
     assert regrade.grade_submission(submission, grader, "fp", str(out), stopping) is None
     assert not (out / "graded" / "sub_stopped.json").exists()
     assert not [name for name in os.listdir(out / "results") if name.startswith("sub_stopped")]
+
+
+def test_a_class_grades_only_what_has_no_current_record_in_its_shard(tmp_path, capsys):
+    """grade_class with the stand-in grader: every submission once; again, none; a changed upload, only
+    that one; a shard, only its own."""
+    out = tmp_path / "out"
+    grader = StandInGrader(hidden_seed=1, labels="", only="", timeout=30)
+    upload = tmp_path / "ok.zip"
+    upload.write_bytes(zip_bytes({"hw2_numpy.py": b"x = 1\n"}))
+    klass = submissions.Class([submissions.Submission(f"s{k}", str(upload), []) for k in range(5)], [], [])
+    for submission in klass.submissions:
+        submission.sha256 = "sha"
+
+    def graded_now():
+        logs = out / "logs"
+        found = sorted(name[:-len(".txt")] for name in os.listdir(logs)) if logs.exists() else []
+        shutil.rmtree(logs, ignore_errors=True)
+        return found
+    regrade.grade_class(klass, grader, str(out), jobs=2)
+    assert graded_now() == ["s0", "s1", "s2", "s3", "s4"]
+    assert capsys.readouterr().out.splitlines()[0] == \
+        "regrade: 5 submissions in shard 0/1, 0 already graded by this grader, 5 to grade, 2 at once"
+    regrade.grade_class(klass, grader, str(out))
+    assert graded_now() == []
+    assert capsys.readouterr().out.splitlines()[0] == \
+        "regrade: 5 submissions in shard 0/1, 5 already graded by this grader, 0 to grade, 1 at once"
+    klass.submissions[3].sha256 = "another upload"
+    regrade.grade_class(klass, grader, str(out))
+    assert graded_now() == ["s3"]
+    shutil.rmtree(out)
+    regrade.grade_class(klass, grader, str(out), shard=(1, 2))
+    mine = [s.id for s in klass.submissions if regrade.in_shard(s.id, (1, 2))]
+    assert graded_now() == mine and 0 < len(mine) < 5
