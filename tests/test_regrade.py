@@ -1104,6 +1104,14 @@ elif mode == "failed":
     json.dump({"score": 0, "output": "the grader broke", "tests": []}, open(results, "w"))
 elif mode == "hangs":
     time.sleep(60)
+elif mode == "paced":   # how many gradings run at once: each marks itself running for a while
+    running = os.path.join(os.path.dirname(upload), "running")
+    os.makedirs(running, exist_ok=True)
+    mine = os.path.join(running, os.path.basename(results))
+    open(mine, "w").close()
+    time.sleep(1.0)
+    print("at once:", len(os.listdir(running)))
+    os.remove(mine)
 sys.exit(3)
 """
 
@@ -1185,3 +1193,17 @@ def test_a_class_grades_only_what_has_no_current_record_in_its_shard(tmp_path, c
     regrade.grade_class(klass, grader, str(out), shard=(1, 2))
     mine = [s.id for s in klass.submissions if regrade.in_shard(s.id, (1, 2))]
     assert graded_now() == mine and 0 < len(mine) < 5
+
+
+def test_jobs_gradings_run_at_once_and_never_more(tmp_path):
+    """--jobs N: N gradings at once (each marks itself running for a second and counts the others), never more."""
+    upload = tmp_path / "paced.zip"
+    upload.write_bytes(zip_bytes({"hw2_numpy.py": b"x = 1\n"}))
+    for jobs, count in ((1, 2), (2, 3)):
+        out = tmp_path / f"out{jobs}"
+        klass = submissions.Class([submissions.Submission(f"s{k}", str(upload), []) for k in range(count)], [], [])
+        for submission in klass.submissions:
+            submission.sha256 = "sha"
+        regrade.grade_class(klass, StandInGrader(hidden_seed=1, labels="", only="", timeout=60), str(out), jobs=jobs)
+        seen = [int((out / "logs" / name).read_text().split("at once: ")[1]) for name in os.listdir(out / "logs")]
+        assert len(seen) == count and max(seen) == jobs, (jobs, seen)
