@@ -165,17 +165,6 @@ def test_the_report_shows_the_copied_code_by_student(checked):
     # each file by student and name alone (the scratch folder copydetect read is cut from the names)
     assert re.search(r"<li>\d+=alice/hw2_numpy.py</li>", report) and re.search(r"<li>\d+=bob/hw2_numpy.py</li>", report)
     assert "highlight-red" in report and str(out) not in report
-    # The settings copydetect ran with, as the report states them to the staff: only same-named files
-    # compared, never two files of one student, the threshold the pairs were printed at.
-    settings = json.loads(html.unescape(re.search(r'<pre class="file-info-list">(.*?)</pre>', report, re.S)[1]))
-    folders = [settings.pop(key) for key in ("test_directories", "reference_directories", "boilerplate_directories")]
-    assert settings == {"extensions": ["py"], "same_name_only": True, "ignore_leaf": True, "disable_filtering": False,
-                        "truncate": True, "out_file": "./report.html", "css_files": [], "silent": True,
-                        "encoding": "utf-8", "window_size": 1, "noise_threshold": 25, "guarantee_threshold": 25,
-                        "display_threshold": similarity.THRESHOLD, "disable_autoopen": True}
-    scratch = os.path.dirname(folders[0][0])
-    assert folders == [[os.path.join(scratch, "submitted")]] * 2 + [[os.path.join(scratch, "starter")]]
-    assert os.path.isabs(scratch) and not os.path.exists(scratch)   # a temporary folder, removed
 
 
 def test_too_few_submissions_and_no_folder(tmp_path, capsys):
@@ -224,6 +213,20 @@ def test_one_sided_copies_score_as_the_copiers_share_whichever_name_comes_first(
         "similar: alice and kim: 1.00\n"
         f"6 pairs compared, 2 above 0.9: {out / 'pairs.csv'}, {out / 'report.html'}\n")
     assert os.listdir(here) == []
+    # The settings copydetect ran with, as the report states them to the staff: only same-named files
+    # compared, never two files of one student, the threshold the pairs were printed at. (Here, in a
+    # test that runs the check itself: mutmut runs a mutant's tests by who called the code first.)
+    report = (out / "report.html").read_text()
+    assert re.search(r"<li>\d+=kim/hw2_numpy.py</li>", report)   # by student and name, the scratch folder cut
+    settings = json.loads(html.unescape(re.search(r'<pre class="file-info-list">(.*?)</pre>', report, re.S)[1]))
+    folders = [settings.pop(key) for key in ("test_directories", "reference_directories", "boilerplate_directories")]
+    assert settings == {"extensions": ["py"], "same_name_only": True, "ignore_leaf": True, "disable_filtering": False,
+                        "truncate": True, "out_file": "./report.html", "css_files": [], "silent": True,
+                        "encoding": "utf-8", "window_size": 1, "noise_threshold": 25, "guarantee_threshold": 25,
+                        "display_threshold": 0.9, "disable_autoopen": True}
+    scratch = os.path.dirname(folders[0][0])
+    assert folders == [[os.path.join(scratch, "submitted")]] * 2 + [[os.path.join(scratch, "starter")]]
+    assert os.path.isabs(scratch) and not os.path.exists(scratch)   # a temporary folder, removed
 
 
 def test_a_file_that_is_not_utf8_is_compared_all_the_same(tmp_path):
