@@ -820,6 +820,7 @@ def test_an_export_zip_is_unpacked_once_and_again_only_when_it_changes(tmp_path,
     here.mkdir(), work.mkdir()
     monkeypatch.chdir(here)
     first = export_zip(tmp_path / "first.zip", {"top/submission_1/hw2_numpy.py": b"x = 1\n",
+                                                "top/submission_1/": b"",   # a folder's entry after its file
                                                 "top/./submission_2/": b""})
     folder = work / "export"
     assert submissions.unpack_export(first, str(work)) == str(folder)
