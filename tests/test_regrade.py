@@ -741,6 +741,14 @@ def test_a_student_is_the_same_by_sid_else_email_else_name_whatever_else_changed
         {"name": "Bo Chen", "sid": "", "changed": "6.2: 2 -> 0", "total_before": "2", "total_after": "0"}]
     assert regrade.changes(old, [row("Cy", "", "cy@x", "2")])[0] == {   # now with an email: another key
         "name": "Ann", "sid": "1", "changed": "only in the old gradebook", "total_before": "2", "total_after": ""}
+    assert regrade.changes([], old[:1]) == [
+        {"name": "Ann", "sid": "1", "changed": "only in the new gradebook", "total_before": "", "total_after": "2"}]
+    # an older gradebook without a column, or a cell left empty (not graded): "-"
+    older = [{"name": "Ann", "sid": "1", "total": "2", "status": "graded"}]
+    newer = [{**row("Ann", "1", "", ""), "7.3": "10", "total": "12"}]
+    assert regrade.changes(older, newer) == [
+        {"name": "Ann", "sid": "1", "changed": "7.3: - -> 10", "total_before": "2", "total_after": "12"}]
+    assert regrade.changes(newer, older)[0]["changed"] == "7.3: 10 -> -"
 
 
 def test_compare_reads_only_a_gradebook_and_says_what_is_wrong_with_any_other_file(tmp_path):
