@@ -183,8 +183,8 @@ def test_one_sided_copies_score_as_the_copiers_share_whichever_name_comes_first(
     small part of alice's is kim's, and the pair scores as the copier's share, exactly 1. abe (whose
     name comes before alice's, where kim's comes after) pasted the same file beside an own-model
     script of his own: his share, most of his code but not all of it. Ties are in name order; the
-    whole file and what is printed are written out here, as a staff member reads them; the check
-    writes nothing in the folder it is run from."""
+    whole file, what is printed and the settings the report states are written out here, as a staff
+    member reads them; the check writes nothing in the folder it is run from."""
     reference = {name: hw2_submission.read_project_file(name) for name in hw2_submission.submission_files()
                  if name.endswith(".py")}
     own_model = open(os.path.join(INDEPENDENT, hw2_submission.OWN_MODEL), "rb").read()
