@@ -65,8 +65,9 @@ def one_hot(labels, num_classes=10):
         labels = labels.astype(np.int64)
     if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer) or \
             labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+        values = f" from {labels.min()} to {labels.max()}" if labels.size else ""
         raise ValueError(f"labels must be a 1-D array of ints in [0, {num_classes}), got {labels.dtype} "
-                         f"of shape {labels.shape}" + (f" from {labels.min()} to {labels.max()}" if labels.size else ""))
+                         f"of shape {labels.shape}{values}")
     return np.eye(num_classes, dtype=np.float32)[labels]
 
 

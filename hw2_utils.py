@@ -387,7 +387,8 @@ def run_tests(test_class):
             result = unittest.TestResult()
             test_class(name).run(result)
             # A test skipped by the code it calls (unittest.SkipTest raised there) did not pass either.
-            problems = result.failures + result.errors + [(test, f"skipped: {reason}") for test, reason in result.skipped]
+            problems = result.failures + result.errors + [(test, f"skipped: {reason}")
+                                                          for test, reason in result.skipped]
             if problems:
                 all_passed = False
                 print("FAIL")

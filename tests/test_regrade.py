@@ -809,10 +809,8 @@ def test_gradings_at_once_divide_the_cores_among_their_boxes():
 
 
 def export_zip(path, members):
-    """A zip of members: name -> bytes, or (ZipInfo, bytes)."""
-    with zipfile.ZipFile(path, "w") as stream:
-        for name, data in members.items():
-            stream.writestr(*(data if isinstance(name, int) else (name, data)))
+    """Write a zip of members (name or ZipInfo -> bytes) at path; returns the path as text."""
+    path.write_bytes(zip_bytes(members))
     return str(path)
 
 
@@ -861,7 +859,7 @@ def link_member(name):
                                               "the export from Gradescope again"),
     ({"top\\x.py": b"x"}, "member 'top\\\\x.py' would land outside the export; download the export from "
                           "Gradescope again"),
-    ({0: (link_member("top/link"), b"/etc/passwd")}, "member 'top/link' is a link; an export holds files"),
+    ({link_member("top/link"): b"/etc/passwd"}, "member 'top/link' is a link; an export holds files"),
 ])
 def test_an_export_member_that_would_land_outside_or_link_is_refused_word_for_word(tmp_path, members, refusal):
     work = tmp_path / "work"
@@ -894,16 +892,8 @@ def test_an_export_that_unpacks_past_the_limit_is_refused_and_one_at_it_is_not(t
 
 def live_processes_of_group(group):
     """pids of the processes of a process group that are not zombies (a killed orphan may be one a while)."""
-    found = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{pid}/stat") as stream:
-                fields = stream.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == group and fields[0] != "Z":
-            found.append(int(pid))
-    return found
+    return [pid for pid, (_, _, state, _) in sandbox.process_table().items()
+            if state != "Z" and group_of(pid) == group]
 
 
 def group_of(pid):

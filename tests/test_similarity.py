@@ -65,6 +65,12 @@ def write_zip(path, files):
             archive.writestr(name, data)
 
 
+def reference_python():
+    """The reference's Python files of a submission: what a student who finished submits."""
+    return {name: hw2_submission.read_project_file(name) for name in hw2_submission.submission_files()
+            if name.endswith(".py")}
+
+
 def starter_python():
     """The starter's Python files at the top level: what a student who changed nothing submits."""
     return {name: text.encode() for name, (text, _) in starter.starter_files().items()
@@ -74,8 +80,7 @@ def starter_python():
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
     folder = tmp_path_factory.mktemp("submissions")
-    reference = {name: hw2_submission.read_project_file(name) for name in hw2_submission.submission_files()
-                 if name.endswith(".py")}
+    reference = reference_python()
     write_zip(folder / "alice.zip", reference)
     write_zip(folder / "bob.zip", {name: disguised(data.decode()).encode() if name in STUDENT_FILES else data
                                    for name, data in reference.items()})
@@ -185,8 +190,7 @@ def test_one_sided_copies_score_as_the_copiers_share_whichever_name_comes_first(
     script of his own: his share, most of his code but not all of it. Ties are in name order; the
     whole file, what is printed and the settings the report states are written out here, as a staff
     member reads them; the check writes nothing in the folder it is run from."""
-    reference = {name: hw2_submission.read_project_file(name) for name in hw2_submission.submission_files()
-                 if name.endswith(".py")}
+    reference = reference_python()
     own_model = open(os.path.join(INDEPENDENT, hw2_submission.OWN_MODEL), "rb").read()
     folder = tmp_path / "submissions"
     folder.mkdir()
@@ -232,8 +236,7 @@ def test_one_sided_copies_score_as_the_copiers_share_whichever_name_comes_first(
 def test_a_file_that_is_not_utf8_is_compared_all_the_same(tmp_path):
     """A copy saved in Latin-1 (one byte no UTF-8 decoder takes) is still read and compared: the byte
     becomes a replacement character, and the copy is found."""
-    reference = {name: hw2_submission.read_project_file(name) for name in hw2_submission.submission_files()
-                 if name.endswith(".py")}
+    reference = reference_python()
     folder = tmp_path / "submissions"
     folder.mkdir()
     write_zip(folder / "alice.zip", reference)
