@@ -70,6 +70,11 @@ def test_script_tests_match_the_harness():
         assert [name for c in classes for name in hw2_utils.test_names(c)] == script_tests(log)
 
 
+def python_sources():
+    """The project's own Python files of a submission (name -> bytes)."""
+    return {name: pathlib.Path(ROOT, name).read_bytes() for name in sub.submission_files() if name.endswith(".py")}
+
+
 def project_with(tmp_path, monkeypatch, files):
     project = tmp_path / "project"
     project.mkdir(exist_ok=True)
@@ -412,8 +417,7 @@ def test_update_logs_keeps_a_current_log_and_writes_failing_runs_aside_unless_pa
     whole passing run becomes the log and is not run again; a run with a failing test goes to
     LOG.failed (the log stays), or with --partial becomes the log, which partial then keeps; a cut
     run never counts."""
-    project = project_with(tmp_path, monkeypatch, {name: pathlib.Path(ROOT, name).read_bytes()
-                                                   for name in sub.submission_files() if name.endswith(".py")})
+    project = project_with(tmp_path, monkeypatch, python_sources())
     log_name = "evaluation_numpy.txt"
     user, seed = sub.read_identity(sub.read_project_file("hw2_utils.py"))
     tests = sub.script_tests(sub.read_project_file("tests/hw2_test_numpy.py"))
@@ -488,8 +492,7 @@ def test_report_says_in_words_what_the_autograder_would_make_of_the_zip(capsys):
 def test_build_names_the_files_it_lacks(tmp_path, monkeypatch):
     """The sources copied, the logs, the CSV and the data step missing: build names exactly those;
     work in progress may lack only the CSV."""
-    project_with(tmp_path, monkeypatch, {name: pathlib.Path(ROOT, name).read_bytes()
-                                         for name in sub.submission_files() if name.endswith(".py")})
+    project_with(tmp_path, monkeypatch, python_sources())
     lacking = ["submission.csv", "evaluation_numpy.txt", "evaluation_mnist.txt", "evaluation_cifar.txt", "get_dataset.sh"]
     with pytest.raises(FileNotFoundError) as refused:
         sub.build(str(tmp_path / "s.zip"))
